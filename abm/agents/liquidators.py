@@ -1,0 +1,78 @@
+"""Liquidation bots: they compete for the most rewarding positions below maintenance.
+
+Each bot has capital, pays gas per liquidation and can do only `throughput` per step, so
+small unprofitable liquidations wait and, in a fast crash, the queue builds up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import mesa
+
+from ..exchange.params import check_range
+
+
+@dataclass
+class LiquidatorParams:
+    count: int = 5
+    capital: float = 200_000.0
+    gas_cost: float = 5.0
+    throughput: int = 20
+    capital_leverage: float = 20.0
+
+    def __post_init__(self) -> None:
+        check_range("liquidators.count", self.count, 0, 10_000)
+        check_range("liquidators.capital", self.capital, 0.0, 1e15)
+        check_range("liquidators.gas_cost", self.gas_cost, 0.0, 1e9)
+        check_range("liquidators.throughput", self.throughput, 1, 10**7)
+        check_range("liquidators.capital_leverage", self.capital_leverage, 0.0, 1e6, lo_open=True)
+
+
+class Liquidator(mesa.Agent):
+    """Takes profitable liquidations from the step's shared queue until it hits a limit."""
+
+    def __init__(
+        self,
+        model,
+        name: str,
+        capital: float,
+        gas_cost: float,
+        throughput: int,
+        capital_leverage: float,
+    ) -> None:
+        super().__init__(model)
+        ex = model.exchange
+        self.account = ex.ledger.open(name)
+        ex.ledger.deposit(self.account, capital, source="liquidator_capital")
+        self.gas_cost = gas_cost
+        self.throughput = throughput
+        self.capital_leverage = capital_leverage
+        self.done = 0
+
+    @property
+    def capital(self) -> float:
+        return self.model.exchange.ledger.balance(self.account)
+
+    def step(self) -> None:
+        """Work through the shared queue, most rewarding first, skipping unprofitable ones."""
+        ex = self.model.exchange
+        queue = self.model.liquidation_queue
+        budget = self.capital * self.capital_leverage
+        taken = 0
+        i = 0
+        while taken < self.throughput and i < len(queue):
+            slot, reward, closed = queue[i]
+            if reward <= self.gas_cost or self.capital < self.gas_cost:
+                break
+            if closed > budget:
+                i += 1
+                continue
+            queue.pop(i)
+            result = ex.liquidate(slot, self.account)
+            if result is None:
+                continue
+            ex.ledger.withdraw(self.account, self.gas_cost, sink="gas")
+            budget -= closed
+            taken += 1
+        self.done += taken

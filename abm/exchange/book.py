@@ -1,0 +1,89 @@
+"""The position book: one isolated position per trader slot, held in numpy arrays.
+
+A slot's collateral is its margin account in the ledger, and its free cash is its wallet
+account; both are contiguous blocks so that a whole-book computation reads them as
+slices. Slots are reused when a trader leaves and a new one arrives.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import risk
+from .ledger import Ledger
+from .params import ExchangeParams
+
+DUST = 1e-12
+
+
+class PositionBook:
+    """Signed sizes and entry prices per slot; margins and wallets live in the ledger."""
+
+    def __init__(self, ledger: Ledger, capacity: int) -> None:
+        self.ledger = ledger
+        self.capacity = capacity
+        self.size = np.zeros(capacity)
+        self.entry = np.zeros(capacity)
+        self.margin_ids = ledger.open_block("margin", capacity)
+        self.wallet_ids = ledger.open_block("wallet", capacity)
+        self.adl_hits = np.zeros(capacity, dtype=np.int64)
+        self.socialized_hits = np.zeros(capacity, dtype=np.int64)
+        self.liquidated = np.zeros(capacity, dtype=np.int64)
+        self._m0 = int(self.margin_ids[0]) if capacity else 0
+        self._w0 = int(self.wallet_ids[0]) if capacity else 0
+
+    @property
+    def margin(self) -> np.ndarray:
+        """Collateral of every slot (a read-only view of the ledger)."""
+        return self.ledger.balances[self._m0 : self._m0 + self.capacity]
+
+    @property
+    def wallet(self) -> np.ndarray:
+        return self.ledger.balances[self._w0 : self._w0 + self.capacity]
+
+    def margin_id(self, slot: int) -> int:
+        return self._m0 + slot
+
+    def wallet_id(self, slot: int) -> int:
+        return self._w0 + slot
+
+    def open_slots(self) -> np.ndarray:
+        return np.flatnonzero(self.size != 0.0)
+
+    def is_open(self, slot: int) -> bool:
+        return self.size[slot] != 0.0
+
+    def add(self, slot: int, size: float, price: float) -> None:
+        """Add to a position on its own side at `price` (volume-weighted entry)."""
+        old = self.size[slot]
+        if old != 0.0 and np.sign(old) != np.sign(size):
+            raise ValueError("add() only grows a position on its own side; close it first")
+        new = old + size
+        self.entry[slot] = (old * self.entry[slot] + size * price) / new
+        self.size[slot] = new
+
+    def reduce(self, slot: int, size: float) -> None:
+        """Remove `size` (same sign as the position) from a slot."""
+        rest = self.size[slot] - size
+        if abs(rest) <= DUST * max(1.0, abs(self.size[slot])):
+            self.size[slot] = 0.0
+            self.entry[slot] = 0.0
+        else:
+            self.size[slot] = rest
+
+    # -- vectorised views ---------------------------------------------------------------
+    def upnl(self, mark: float) -> np.ndarray:
+        return risk.unrealized_pnl(self.size, self.entry, mark)
+
+    def equity(self, mark: float) -> np.ndarray:
+        return risk.equity(self.margin, self.size, self.entry, mark)
+
+    def liquidatable(self, mark: float, params: ExchangeParams) -> np.ndarray:
+        """Slots below maintenance margin: the hot path, one vectorised pass."""
+        return np.flatnonzero(risk.liquidatable(self.margin, self.size, self.entry, mark, params))
+
+    def open_interest(self, mark: float) -> tuple[float, float]:
+        """Long and short open interest in quote units."""
+        long_base = float(self.size[self.size > 0].sum())
+        short_base = float(-self.size[self.size < 0].sum())
+        return long_base * mark, short_base * mark

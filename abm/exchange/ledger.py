@@ -1,0 +1,199 @@
+"""The ledger: every unit of money in the simulation sits in exactly one account.
+
+Balances live in one numpy array so that per-position accounts (trader margins) can be
+debited or credited in a single vectorised call. Money enters or leaves the system only
+through `deposit` and `withdraw`, which are recorded as external flows; `check` proves
+that nothing else created or destroyed value.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+
+import numpy as np
+
+AccountRef = int | str
+
+
+class LedgerError(RuntimeError):
+    """Raised when a transfer would overdraw an account or value was created or lost."""
+
+
+class Ledger:
+    """Named accounts with float balances and a record of external flows."""
+
+    def __init__(self, rtol: float = 1e-9, capacity: int = 64) -> None:
+        self.rtol = rtol
+        self._bal = np.zeros(capacity, dtype=np.float64)
+        self._names: list[str] = []
+        self._ids: dict[str, int] = {}
+        self.external_in: dict[str, float] = defaultdict(float)
+        self.external_out: dict[str, float] = defaultdict(float)
+        self.tolerance = 1e-9
+
+    # -- accounts -----------------------------------------------------------------------
+    def open(self, name: str) -> int:
+        """Open one named account at zero and return its id."""
+        if name in self._ids:
+            raise ValueError(f"account {name!r} already exists")
+        self._grow(1)
+        idx = len(self._names)
+        self._names.append(name)
+        self._ids[name] = idx
+        return idx
+
+    def open_block(self, prefix: str, n: int) -> np.ndarray:
+        """Open `n` contiguous accounts named `prefix:0 … prefix:n-1` and return their ids."""
+        self._grow(n)
+        start = len(self._names)
+        for i in range(n):
+            name = f"{prefix}:{i}"
+            if name in self._ids:
+                raise ValueError(f"account {name!r} already exists")
+            self._ids[name] = start + i
+            self._names.append(name)
+        return np.arange(start, start + n, dtype=np.int64)
+
+    def _grow(self, n: int) -> None:
+        need = len(self._names) + n
+        if need > self._bal.size:
+            new = np.zeros(max(need, 2 * self._bal.size), dtype=np.float64)
+            new[: self._bal.size] = self._bal
+            self._bal = new
+
+    def id(self, ref: AccountRef) -> int:
+        if isinstance(ref, str):
+            try:
+                return self._ids[ref]
+            except KeyError:
+                raise KeyError(f"no account named {ref!r}") from None
+        return int(ref)
+
+    def name(self, idx: int) -> str:
+        return self._names[idx]
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._ids
+
+    @property
+    def balances(self) -> np.ndarray:
+        """A read-only view of all balances, indexed by account id."""
+        view = self._bal[: len(self._names)]
+        view.flags.writeable = False
+        return view
+
+    def balance(self, ref: AccountRef) -> float:
+        return float(self._bal[self.id(ref)])
+
+    def balances_of(self, ids: np.ndarray) -> np.ndarray:
+        return self._bal[ids]
+
+    # -- internal transfers -------------------------------------------------------------
+    def transfer(self, src: AccountRef, dst: AccountRef, amount: float) -> float:
+        """Move `amount` from `src` to `dst` and return what moved; overdrawing raises."""
+        if amount == 0.0:
+            return 0.0
+        self._check_amount(amount)
+        s, d = self.id(src), self.id(dst)
+        amount = self._debit(s, amount, "transfer")
+        self._bal[d] += amount
+        return amount
+
+    def collect(self, srcs: np.ndarray, dst: AccountRef, amounts: np.ndarray) -> float:
+        """Debit many accounts and credit their sum to one; returns the sum."""
+        amounts = np.asarray(amounts, dtype=np.float64)
+        if amounts.size == 0:
+            return 0.0
+        if not np.all(np.isfinite(amounts)) or np.any(amounts < 0):
+            raise LedgerError("collect amounts must be finite and non-negative")
+        have = self._bal[srcs]
+        short = have < amounts - self._slack(amounts)
+        if np.any(short):
+            i = int(np.flatnonzero(short)[0])
+            raise LedgerError(
+                f"collect overdraws {self._names[int(srcs[i])]!r} by {amounts[i] - have[i]:.6g}"
+            )
+        amounts = np.minimum(amounts, have)
+        np.subtract.at(self._bal, srcs, amounts)
+        total = float(amounts.sum())
+        self._bal[self.id(dst)] += total
+        return total
+
+    def distribute(self, src: AccountRef, dsts: np.ndarray, amounts: np.ndarray) -> float:
+        """Debit one account and credit many; returns the sum."""
+        amounts = np.asarray(amounts, dtype=np.float64)
+        if amounts.size == 0:
+            return 0.0
+        if not np.all(np.isfinite(amounts)) or np.any(amounts < 0):
+            raise LedgerError("distribute amounts must be finite and non-negative")
+        total = float(amounts.sum())
+        s = self.id(src)
+        moved = self._debit(s, total, "distribute")
+        if moved < total:
+            amounts = amounts * (moved / total)
+        np.add.at(self._bal, dsts, amounts)
+        return moved
+
+    # -- external flows -----------------------------------------------------------------
+    def deposit(self, dst: AccountRef, amount: float, source: str) -> None:
+        """Money entering the system from outside (a trader's deposit, treasury seeding)."""
+        if amount == 0.0:
+            return
+        self._check_amount(amount)
+        self._bal[self.id(dst)] += amount
+        self.external_in[source] += amount
+
+    def withdraw(self, src: AccountRef, amount: float, sink: str) -> float:
+        """Money leaving the system (a withdrawal, gas paid to the chain); returns it."""
+        if amount == 0.0:
+            return 0.0
+        self._check_amount(amount)
+        amount = self._debit(self.id(src), amount, "withdrawal")
+        self.external_out[sink] += amount
+        return amount
+
+    # -- invariants ---------------------------------------------------------------------
+    def total(self) -> float:
+        return math.fsum(self._bal[: len(self._names)].tolist())
+
+    def expected_total(self) -> float:
+        return math.fsum(self.external_in.values()) - math.fsum(self.external_out.values())
+
+    def check(self) -> None:
+        """Raise `LedgerError` if the balances differ from the external flows (rtol 1e-9)."""
+        total, expected = self.total(), self.expected_total()
+        scale = max(abs(expected), sum(self.external_in.values()), 1.0)
+        if abs(total - expected) > self.rtol * scale:
+            raise LedgerError(
+                f"value not conserved: balances sum to {total:.12g}, "
+                f"external flows to {expected:.12g} (difference {total - expected:.3g})"
+            )
+        if np.any(self._bal[: len(self._names)] < -self._slack(scale)):
+            i = int(np.argmin(self._bal[: len(self._names)]))
+            raise LedgerError(f"account {self._names[i]!r} is negative: {self._bal[i]:.6g}")
+
+    def snapshot(self, names: Iterable[str]) -> dict[str, float]:
+        return {n: self.balance(n) for n in names}
+
+    # -- helpers ------------------------------------------------------------------------
+    @staticmethod
+    def _check_amount(amount: float) -> None:
+        if not math.isfinite(amount) or amount < 0:
+            raise LedgerError(f"transfer amount must be finite and non-negative, got {amount}")
+
+    def _slack(self, amount):
+        return self.tolerance * np.maximum(1.0, np.abs(amount))
+
+    def _debit(self, idx: int, amount: float, what: str) -> float:
+        """Debit `amount`, or the whole balance when it falls short by float dust only."""
+        have = self._bal[idx]
+        if have < amount:
+            if have < amount - self._slack(amount):
+                raise LedgerError(
+                    f"{what} of {amount:.6g} overdraws {self._names[idx]!r} (balance {have:.6g})"
+                )
+            amount = float(have)
+        self._bal[idx] -= amount
+        return amount

@@ -1,0 +1,210 @@
+"""The exogenous reference price and the market's reaction to liquidation flow.
+
+Price = base × exp(shock offsets + impact). The base is geometric Brownian motion with
+jumps, or a replayed CSV series. Shocks are scripted multiplicative paths (a flash crash,
+a trend). Impact is endogenous: liquidation volume pushes the log price in its direction
+by `impact × volume / depth` and fades by `impact_decay` each step, so a coefficient of 0
+turns liquidation cascades off.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .params import check_range
+
+HOURS_PER_YEAR = 24 * 365
+
+
+@dataclass(frozen=True)
+class FlashCrash:
+    """Price falls by `drop` over `duration` steps, then recovers `recovery` of the fall."""
+
+    start: int
+    drop: float = 0.3
+    duration: int = 6
+    recovery: float = 0.5
+    recovery_steps: int = 24
+
+    def __post_init__(self) -> None:
+        check_range("flash_crash.start", self.start, 0, 10**9)
+        check_range("flash_crash.drop", self.drop, 0.0, 1.0, hi_open=True)
+        check_range("flash_crash.duration", self.duration, 1, 10**9)
+        check_range("flash_crash.recovery", self.recovery, 0.0, 1.0)
+        check_range("flash_crash.recovery_steps", self.recovery_steps, 1, 10**9)
+
+    def offset(self, t: int) -> float:
+        bottom = math.log(1.0 - self.drop)
+        settled = math.log(1.0 - self.drop * (1.0 - self.recovery))
+        if t < self.start:
+            return 0.0
+        if t < self.start + self.duration:
+            return bottom * (t - self.start + 1) / self.duration
+        u = t - self.start - self.duration + 1
+        if u < self.recovery_steps:
+            return bottom + (settled - bottom) * u / self.recovery_steps
+        return settled
+
+
+@dataclass(frozen=True)
+class Trend:
+    """A steady move of `change` (−0.5 = halving) spread over `duration` steps."""
+
+    start: int
+    change: float = -0.5
+    duration: int = 500
+
+    def __post_init__(self) -> None:
+        check_range("trend.start", self.start, 0, 10**9)
+        check_range("trend.change", self.change, -1.0, 100.0, lo_open=True)
+        check_range("trend.duration", self.duration, 1, 10**9)
+
+    def offset(self, t: int) -> float:
+        if t < self.start:
+            return 0.0
+        u = min(t - self.start + 1, self.duration)
+        return math.log1p(self.change) * u / self.duration
+
+
+Shock = FlashCrash | Trend
+
+
+@dataclass
+class MarketParams:
+    """Price process settings. One step is `step_hours` hours (1 by default)."""
+
+    initial_price: float = 100.0
+    annual_vol: float = 0.8
+    annual_drift: float = 0.0
+    step_hours: float = 1.0
+    jump_intensity: float = 0.002
+    jump_mean: float = -0.02
+    jump_std: float = 0.04
+    shocks: tuple[Shock, ...] = ()
+    replay_path: str | None = None
+    replay_scale: bool = False
+    impact: float = 1.0
+    impact_decay: float = 0.2
+    depth: float = 20_000_000.0
+    history: int = 512
+
+    def __post_init__(self) -> None:
+        check_range("initial_price", self.initial_price, 0.0, 1e12, lo_open=True)
+        check_range("annual_vol", self.annual_vol, 0.0, 20.0)
+        check_range("annual_drift", self.annual_drift, -10.0, 10.0)
+        check_range("step_hours", self.step_hours, 0.0, 24 * 365, lo_open=True)
+        check_range("jump_intensity", self.jump_intensity, 0.0, 1.0)
+        check_range("jump_mean", self.jump_mean, -1.0, 1.0)
+        check_range("jump_std", self.jump_std, 0.0, 1.0)
+        check_range("impact", self.impact, 0.0, 1000.0)
+        check_range("impact_decay", self.impact_decay, 0.0, 1.0)
+        check_range("depth", self.depth, 0.0, math.inf, lo_open=True)
+        check_range("history", self.history, 2, 10**7)
+
+
+def load_price_csv(path: str | Path) -> np.ndarray:
+    """Read a price series with `timestamp` and `close` columns; raise a clear ValueError."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"replay file not found: {path}")
+    try:
+        frame = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise ValueError(f"replay file {path} is not a readable CSV: {exc}") from None
+    missing = [c for c in ("timestamp", "close") if c not in frame.columns]
+    if missing:
+        raise ValueError(
+            f"replay file {path} needs columns 'timestamp' and 'close'; missing {missing} "
+            f"(found {list(frame.columns)})"
+        )
+    close = pd.to_numeric(frame["close"], errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isfinite(close) | (close <= 0)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"replay file {path}: column 'close' must hold positive numbers; "
+            f"row {row + 2} has {frame['close'].iloc[row]!r}"
+        )
+    if close.size < 2:
+        raise ValueError(f"replay file {path} needs at least 2 rows of prices")
+    return close
+
+
+class Market:
+    """Produces one reference price per step and remembers a window of past prices."""
+
+    def __init__(self, params: MarketParams, rng: np.random.Generator) -> None:
+        self.params = params
+        self.rng = rng
+        self.replay = load_price_csv(params.replay_path) if params.replay_path else None
+        if self.replay is not None and params.replay_scale:
+            self.replay = self.replay * (params.initial_price / self.replay[0])
+        start = float(self.replay[0]) if self.replay is not None else params.initial_price
+        self.t = 0
+        self.log_base = math.log(start)
+        self.impact_state = 0.0
+        self.price = start
+        dt = params.step_hours / HOURS_PER_YEAR
+        self._sigma = params.annual_vol * math.sqrt(dt)
+        self._mu = (params.annual_drift - 0.5 * params.annual_vol**2) * dt
+        self._hist = np.full(params.history, start)
+        self._hist_n = 1
+
+    @property
+    def exhausted(self) -> bool:
+        """True once a replayed series has no further rows."""
+        return self.replay is not None and self.t >= self.replay.size - 1
+
+    def step(self) -> float:
+        """Advance one step and return the new reference price."""
+        self.t += 1
+        p = self.params
+        if self.replay is not None:
+            self.log_base = math.log(self.replay[min(self.t, self.replay.size - 1)])
+        else:
+            z = self.rng.standard_normal()
+            jump = 0.0
+            if p.jump_intensity > 0 and self.rng.random() < p.jump_intensity:
+                jump = p.jump_mean + p.jump_std * self.rng.standard_normal()
+            self.log_base += self._mu + self._sigma * z + jump
+        self.impact_state *= 1.0 - p.impact_decay
+        self.price = self._compose()
+        self._remember(self.price)
+        return self.price
+
+    def push(self, signed_volume: float) -> None:
+        """Liquidation flow (sells negative) moves the price now and fades later."""
+        if signed_volume == 0.0 or self.params.impact == 0.0:
+            return
+        self.impact_state += self.params.impact * signed_volume / self.params.depth
+        self.price = self._compose()
+        self._hist[(self._hist_n - 1) % self._hist.size] = self.price
+
+    def shock_offset(self, t: int) -> float:
+        return sum(s.offset(t) for s in self.params.shocks)
+
+    def _compose(self) -> float:
+        return math.exp(self.log_base + self.shock_offset(self.t) + self.impact_state)
+
+    def _remember(self, price: float) -> None:
+        self._hist[self._hist_n % self._hist.size] = price
+        self._hist_n += 1
+
+    def history(self, n: int) -> np.ndarray:
+        """The last `n` reference prices, oldest first (fewer at the start of a run)."""
+        n = min(n, self._hist_n, self._hist.size)
+        idx = (np.arange(self._hist_n - n, self._hist_n)) % self._hist.size
+        return self._hist[idx]
+
+    def log_return(self, lookback: int) -> float:
+        h = self.history(lookback + 1)
+        return math.log(h[-1] / h[0]) if h.size > 1 else 0.0
+
+    def deviation_from_mean(self, window: int) -> float:
+        h = self.history(window)
+        return float(h[-1] / h.mean() - 1.0)

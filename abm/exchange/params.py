@@ -1,0 +1,142 @@
+"""Exchange parameters, their defaults and their allowed ranges.
+
+Defaults follow public protocol settings (see README, "Mechanics"): 1.5 % liquidation
+penalty as on dYdX v4, split 50/50 between liquidator and fund as on Perp v2, 20 % of
+trading fees to the fund as voted on Perp v2, maintenance margin at half the initial
+margin as on Hyperliquid. Every governable parameter is validated by the same rules
+whether it comes from a constructor, a scenario file or an executed proposal.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields, replace
+
+WATERFALL_STAGES = ("insurance_fund", "lp_vault", "adl", "socialized")
+ADL_RANKINGS = ("bitmex", "binance", "hyperliquid", "pnl")
+
+
+def check_range(
+    name: str,
+    value: float,
+    lo: float,
+    hi: float,
+    *,
+    lo_open: bool = False,
+    hi_open: bool = False,
+) -> float:
+    """Return `value` as a float, or raise a ValueError that names the field and its range."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number, got {value!r}") from None
+    below = v <= lo if lo_open else v < lo
+    above = v >= hi if hi_open else v > hi
+    if math.isnan(v) or below or above:
+        left = "(" if lo_open else "["
+        right = ")" if hi_open else "]"
+        raise ValueError(f"{name} must be in {left}{lo:g}, {hi:g}{right}, got {value!r}")
+    return v
+
+
+@dataclass
+class ExchangeParams:
+    """Protocol rules of one perpetual market. Governable fields are marked in `GOVERNABLE`."""
+
+    initial_margin: float = 0.05
+    maintenance_margin: float = 0.025
+    mm_tiers: tuple[tuple[float, float], ...] = ()
+    taker_fee: float = 0.0005
+    borrow_rate: float = 0.00001
+    fund_fee_share: float = 0.20
+    treasury_fee_share: float = 0.10
+    penalty_rate: float = 0.015
+    penalty_fund_share: float = 0.50
+    bankrupt_penalty_to_liquidator: bool = True
+    half_spread: float = 0.0002
+    slippage: float = 0.1
+    partial_liquidation: bool = True
+    min_partial_notional: float = 1_000.0
+    waterfall: tuple[str, ...] = WATERFALL_STAGES
+    vault_floor: float = 0.10
+    fund_cover_cap: float = math.inf
+    adl_ranking: str = "bitmex"
+    halt_steps: int = 24
+    fund_target: float = 0.05
+
+    GOVERNABLE = (
+        "penalty_rate",
+        "penalty_fund_share",
+        "fund_fee_share",
+        "treasury_fee_share",
+        "initial_margin",
+        "maintenance_margin",
+        "fund_target",
+        "taker_fee",
+        "borrow_rate",
+    )
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    @property
+    def max_leverage(self) -> float:
+        return 1.0 / self.initial_margin
+
+    @property
+    def lp_fee_share(self) -> float:
+        return 1.0 - self.fund_fee_share - self.treasury_fee_share
+
+    @property
+    def liquidator_share(self) -> float:
+        return 1.0 - self.penalty_fund_share
+
+    def validate(self) -> None:
+        check_range("initial_margin", self.initial_margin, 0.0, 1.0, lo_open=True)
+        check_range("maintenance_margin", self.maintenance_margin, 0.0, 1.0, lo_open=True)
+        if self.maintenance_margin >= self.initial_margin:
+            raise ValueError(
+                f"maintenance_margin must be below initial_margin ({self.initial_margin:g}), "
+                f"got {self.maintenance_margin!r}"
+            )
+        floors = [f for f, _ in self.mm_tiers]
+        if self.mm_tiers and (floors[0] != 0 or floors != sorted(floors)):
+            raise ValueError("mm_tiers must start at notional 0 and rise")
+        for i, (_, rate) in enumerate(self.mm_tiers):
+            check_range(f"mm_tiers[{i}] rate", rate, 0.0, 1.0, lo_open=True, hi_open=True)
+        check_range("taker_fee", self.taker_fee, 0.0, 0.05)
+        check_range("borrow_rate", self.borrow_rate, 0.0, 0.01)
+        check_range("fund_fee_share", self.fund_fee_share, 0.0, 1.0)
+        check_range("treasury_fee_share", self.treasury_fee_share, 0.0, 1.0)
+        if self.fund_fee_share + self.treasury_fee_share > 1.0 + 1e-12:
+            raise ValueError(
+                "fund_fee_share + treasury_fee_share must be in [0, 1], got "
+                f"{self.fund_fee_share + self.treasury_fee_share:g}"
+            )
+        check_range("penalty_rate", self.penalty_rate, 0.0, 0.5)
+        check_range("penalty_fund_share", self.penalty_fund_share, 0.0, 1.0)
+        check_range("half_spread", self.half_spread, 0.0, 0.1)
+        check_range("slippage", self.slippage, 0.0, 100.0)
+        check_range("min_partial_notional", self.min_partial_notional, 0.0, math.inf)
+        check_range("vault_floor", self.vault_floor, 0.0, 10.0)
+        check_range("fund_cover_cap", self.fund_cover_cap, 0.0, math.inf)
+        check_range("halt_steps", self.halt_steps, 0, 1_000_000)
+        check_range("fund_target", self.fund_target, 0.0, 10.0)
+        unknown = [s for s in self.waterfall if s not in WATERFALL_STAGES]
+        if unknown or len(set(self.waterfall)) != len(self.waterfall):
+            raise ValueError(
+                f"waterfall must list distinct stages from {list(WATERFALL_STAGES)}, "
+                f"got {list(self.waterfall)}"
+            )
+        if self.adl_ranking not in ADL_RANKINGS:
+            raise ValueError(
+                f"adl_ranking must be one of {list(ADL_RANKINGS)}, got {self.adl_ranking!r}"
+            )
+
+    def updated(self, **changes: float) -> ExchangeParams:
+        """A validated copy with `changes` applied (the original is untouched on error)."""
+        names = {f.name for f in fields(self)}
+        for key in changes:
+            if key not in names:
+                raise ValueError(f"unknown exchange parameter {key!r}")
+        return replace(self, **changes)

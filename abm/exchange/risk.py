@@ -1,0 +1,144 @@
+"""Risk formulas for linear perpetuals, vectorised over positions.
+
+Sizes are signed base units (+ long, - short). All functions accept numpy arrays or
+scalars and never loop in Python, so a margin check over every open position is one call.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .params import ExchangeParams
+
+
+def unrealized_pnl(size, entry, mark):
+    """PnL of closing at `mark`: size × (mark − entry)."""
+    return size * (mark - entry)
+
+
+def equity(margin, size, entry, mark):
+    """Collateral plus unrealised PnL."""
+    return margin + size * (mark - entry)
+
+
+def notional(size, mark):
+    return np.abs(size) * mark
+
+
+def margin_ratio(margin, size, entry, mark):
+    """Equity / notional (dYdX's account margin fraction); inf for a flat position."""
+    n = notional(size, mark)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(n > 0, equity(margin, size, entry, mark) / n, np.inf)
+
+
+def maintenance_requirement(notional_value, params: ExchangeParams):
+    """Maintenance margin in quote units, flat or tiered as on Binance and Hyperliquid.
+
+    Tiers use a maintenance amount (deduction) so the requirement is continuous:
+    MM = notional × mmr_n − deduction_n, deduction_n = deduction_{n−1} + floor_n (mmr_n − mmr_{n−1}).
+    """
+    if not params.mm_tiers:
+        return notional_value * params.maintenance_margin
+    rates, deductions = tier_table(params.mm_tiers)
+    floors = np.array([f for f, _ in params.mm_tiers])
+    k = np.searchsorted(floors, notional_value, side="right") - 1
+    return notional_value * rates[k] - deductions[k]
+
+
+def tier_table(tiers: tuple[tuple[float, float], ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Rates and cumulative maintenance amounts (deductions) of a tier list."""
+    rates = np.array([r for _, r in tiers], dtype=float)
+    floors = np.array([f for f, _ in tiers], dtype=float)
+    deductions = np.zeros_like(rates)
+    for n in range(1, len(tiers)):
+        deductions[n] = deductions[n - 1] + floors[n] * (rates[n] - rates[n - 1])
+    return rates, deductions
+
+
+def liquidation_price(size, entry, margin, mmr, deduction=0.0):
+    """Price at which equity equals the maintenance requirement (isolated margin).
+
+    Solves margin + s (P − e) = mmr |s| P − deduction, i.e. dYdX's p' = (e − s·p)/(|s|·MMF − s)
+    with e the equity at the entry price.
+    """
+    size = np.asarray(size, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (size * entry - margin - deduction) / (size - mmr * np.abs(size))
+
+
+def bankruptcy_price(size, entry, margin):
+    """Price at which equity is zero: entry − margin / size (long below, short above)."""
+    size = np.asarray(size, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return entry - margin / size
+
+
+def liquidatable(margin, size, entry, mark, params: ExchangeParams):
+    """Mask of open positions whose equity is below the maintenance requirement."""
+    n = notional(size, mark)
+    return (n > 0) & (equity(margin, size, entry, mark) < maintenance_requirement(n, params))
+
+
+def penalty(closed_notional, equity_left, rate: float, fund_share: float, to_liquidator: bool):
+    """Liquidation penalty and its split, as (penalty, liquidator part, fund part).
+
+    The penalty is rate × closed notional, capped at the equity left (dYdX). When the
+    account is already below zero and `to_liquidator` is set, the full nominal penalty is
+    owed and all of it goes to the liquidator (Perp v2); the waterfall then covers it.
+    """
+    closed_notional = np.asarray(closed_notional, dtype=float)
+    equity_left = np.asarray(equity_left, dtype=float)
+    nominal = rate * closed_notional
+    bankrupt = equity_left < 0
+    capped = np.minimum(nominal, np.maximum(equity_left, 0.0))
+    pen = np.where(bankrupt & to_liquidator, nominal, capped)
+    fund = np.where(bankrupt & to_liquidator, 0.0, pen * fund_share)
+    return pen, pen - fund, fund
+
+
+def adl_score(size, entry, margin, mark, ranking: str = "bitmex"):
+    """Auto-deleveraging priority; higher is deleveraged first.
+
+    bitmex: PNL% × effective leverage if PNL% > 0, else PNL% / effective leverage, with
+    effective leverage = |mark value| / (mark value − bankrupt value).
+    binance: (max(0, uPnL) / max(1, margin)) × (maintenance proxy / equity), here with the
+    margin ratio notional / equity. hyperliquid: (mark / entry) × (notional / equity) on the
+    profitable side. pnl: unrealised PnL alone.
+    """
+    size = np.asarray(size, dtype=float)
+    side = np.sign(size)
+    upnl = unrealized_pnl(size, entry, mark)
+    eq = margin + upnl
+    notional_value = np.abs(size) * mark
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if ranking == "bitmex":
+            pnl_pct = side * (mark - entry) / entry
+            eff_lev = np.where(eq > 0, notional_value / eq, np.inf)
+            return np.where(pnl_pct > 0, pnl_pct * eff_lev, pnl_pct / eff_lev)
+        if ranking == "binance":
+            pnl_pct = np.maximum(upnl, 0.0) / np.maximum(margin, 1.0)
+            ratio = np.where(eq > 0, notional_value / eq, 0.0)
+            return pnl_pct * ratio
+        if ranking == "hyperliquid":
+            price_ratio = np.where(side > 0, mark / entry, entry / mark)
+            return np.where(eq > 0, price_ratio * notional_value / eq, 0.0)
+        if ranking == "pnl":
+            return upnl
+    raise ValueError(f"unknown adl ranking {ranking!r}")
+
+
+def partial_close_fraction(equity_value, notional_value, target, cost_rate):
+    """Share of a position to close so the rest is back at `target` margin ratio.
+
+    Closing a fraction f costs f × notional × cost_rate (penalty plus slippage) and keeps the
+    margin with the rest: (E − c f N) ≥ t (1 − f) N ⇒ f ≥ (t − E/N) / (t − c).
+    Returns 1 where the rest cannot be made safe.
+    """
+    equity_value = np.asarray(equity_value, dtype=float)
+    notional_value = np.asarray(notional_value, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = equity_value / notional_value
+        f = (target - ratio) / (target - cost_rate)
+    f = np.where((target > cost_rate) & (ratio > cost_rate), f, 1.0)
+    return np.clip(f, 0.0, 1.0)

@@ -1,0 +1,348 @@
+"""`ExchangeModel`: traders, liquidators and LPs on one perpetual exchange.
+
+Step order (one step is one hour by default):
+
+1. market and oracle move; borrow fees are charged on open interest;
+2. new traders arrive, then a random draw of traders acts (open, add, close);
+3. liquidators work through the queue of positions below maintenance;
+4. shortfalls run down the loss waterfall; liquidation flow moves the price;
+5. LPs deposit or withdraw;
+6. metrics are measured and the data collector records one row.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections import deque
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from .agents.liquidators import Liquidator, LiquidatorParams
+from .agents.lps import LiquidityProvider, LPParams
+from .agents.traders import Trader, TraderParams
+from .datacollection import SampledDataCollector
+from .exchange import Exchange, ExchangeParams, FlashCrash, MarketParams, OracleParams
+from .exchange.params import check_range
+
+MODEL_COLUMNS = (
+    "price",
+    "oracle_price",
+    "open_interest",
+    "long_oi",
+    "short_oi",
+    "insurance_fund",
+    "fund_to_oi",
+    "fund_to_tvl",
+    "fund_drawdown",
+    "bad_debt",
+    "bad_debt_step",
+    "fund_covered",
+    "lp_loss",
+    "adl_volume",
+    "socialized_loss",
+    "unresolved_bad_debt",
+    "liquidations",
+    "liquidation_volume",
+    "liquidation_queue",
+    "fund_inflow_penalty",
+    "fund_inflow_fees",
+    "penalty_rate",
+    "penalty_fund_share",
+    "fund_fee_share",
+    "max_leverage",
+    "treasury",
+    "lp_vault",
+    "vault_nav",
+    "active_traders",
+    "open_positions",
+    "halted",
+)
+
+
+def _params(cls, value, name: str):
+    """Accept a params object, a dict of its fields, or None for the defaults."""
+    if value is None:
+        return cls()
+    if isinstance(value, cls):
+        return value
+    if isinstance(value, dict):
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(value) - known)
+        if unknown:
+            raise ValueError(f"{name} has unknown fields {unknown}; known: {sorted(known)}")
+        return cls(**value)
+    raise ValueError(f"{name} must be a {cls.__name__} or a dict, got {type(value).__name__}")
+
+
+def _seed(rng):
+    """Solara text boxes give strings: accept '42' as 42."""
+    if isinstance(rng, str):
+        try:
+            return int(rng.strip())
+        except ValueError:
+            raise ValueError(f"rng must be an integer seed, got {rng!r}") from None
+    return rng
+
+
+class ExchangeModel(mesa.Model):
+    """A perpetual-futures DEX with an insurance fund, driven by Mesa agents.
+
+    Flat keywords are the classroom knobs; `exchange`, `market`, `oracle`, `traders`,
+    `liquidators` and `lps` take full parameter objects (or dicts) for everything else.
+    A flat keyword left at None keeps the value from the parameter object.
+    """
+
+    def __init__(
+        self,
+        *,
+        n_traders: int = 500,
+        leverage_appetite: float | None = None,
+        max_leverage: float | None = None,
+        maintenance_margin: float | None = None,
+        penalty_rate: float | None = None,
+        penalty_fund_share: float | None = None,
+        fund_fee_share: float | None = None,
+        initial_fund: float = 250_000.0,
+        treasury: float = 2_000_000.0,
+        shock_size: float = 0.0,
+        shock_step: int = 300,
+        cascade_impact: float | None = None,
+        replay_path: str | None = None,
+        agent_sample_period: int = 10,
+        exchange: ExchangeParams | dict | None = None,
+        market: MarketParams | dict | None = None,
+        oracle: OracleParams | dict | None = None,
+        traders: TraderParams | dict | None = None,
+        liquidators: LiquidatorParams | dict | None = None,
+        lps: LPParams | dict | None = None,
+        rng: int | str | None = None,
+    ) -> None:
+        super().__init__(rng=_seed(rng))
+        n_traders = int(check_range("n_traders", n_traders, 0, 10_000_000))
+        check_range("initial_fund", initial_fund, 0.0, 1e15)
+        check_range("treasury", treasury, 0.0, 1e15)
+        check_range("shock_size", shock_size, 0.0, 1.0, hi_open=True)
+        check_range("shock_step", shock_step, 0, 10**9)
+        self.agent_sample_period = int(
+            check_range("agent_sample_period", agent_sample_period, 0, 10**9)
+        )
+
+        xp = _params(ExchangeParams, exchange, "exchange")
+        flat = {
+            "penalty_rate": penalty_rate,
+            "penalty_fund_share": penalty_fund_share,
+            "fund_fee_share": fund_fee_share,
+            "maintenance_margin": maintenance_margin,
+        }
+        if max_leverage is not None:
+            flat["initial_margin"] = 1.0 / check_range("max_leverage", max_leverage, 1.0, 1000.0)
+        xp = xp.updated(**{k: v for k, v in flat.items() if v is not None})
+
+        mp = _params(MarketParams, market, "market")
+        changes = {}
+        if cascade_impact is not None:
+            changes["impact"] = cascade_impact
+        if replay_path is not None:
+            changes["replay_path"] = str(replay_path)
+        if shock_size > 0:
+            changes["shocks"] = (*mp.shocks, FlashCrash(start=int(shock_step), drop=shock_size))
+        mp = dataclasses.replace(mp, **changes)
+
+        self.trader_params = _params(TraderParams, traders, "traders")
+        if leverage_appetite is not None:
+            self.trader_params = dataclasses.replace(self.trader_params, appetite=leverage_appetite)
+        self.liquidator_params = _params(LiquidatorParams, liquidators, "liquidators")
+        self.lp_params = _params(LPParams, lps, "lps")
+
+        market_rng, self._trader_rng = self.rng.spawn(2)
+        self.exchange = Exchange(
+            xp,
+            mp,
+            _params(OracleParams, oracle, "oracle"),
+            capacity=n_traders,
+            fund_seed=initial_fund,
+            treasury_seed=treasury,
+            rng=market_rng,
+        )
+        self.n_traders = n_traders
+        self.fund_confidence = 1.0
+        self.vault_yield = 0.0
+        self.liquidation_queue: list[tuple[int, float, float]] = []
+        self._share_prices: deque[float] = deque(maxlen=self.lp_params.window + 1)
+        self.traders_by_slot: list[Trader | None] = [None] * n_traders
+        self._free: list[int] = []
+
+        lpp = self.lp_params
+        shares = self.rng.dirichlet(np.ones(lpp.count)) if lpp.count else np.zeros(0)
+        self.lps = [
+            LiquidityProvider(self, f"lp:{k}", lpp.capital * s, lpp.deposited)
+            for k, s in enumerate(shares)
+        ]
+        lqp = self.liquidator_params
+        self.liquidators = [
+            Liquidator(
+                self,
+                f"liquidator:{k}",
+                lqp.capital,
+                lqp.gas_cost,
+                lqp.throughput,
+                lqp.capital_leverage,
+            )
+            for k in range(lqp.count)
+        ]
+        self._add_traders(list(range(n_traders)))
+
+        self.metrics: dict[str, float] = {}
+        self.datacollector = SampledDataCollector(
+            model_reporters={c: (lambda m, c=c: m.metrics[c]) for c in MODEL_COLUMNS},
+            agenttype_reporters={
+                Trader: {
+                    "equity": lambda a: a.equity,
+                    "leverage": lambda a: a.leverage,
+                    "liquidated": lambda a: a.liquidated,
+                    "style": lambda a: a.style,
+                },
+                LiquidityProvider: {"stake": lambda a: a.stake},
+            },
+            agent_period=self.agent_sample_period,
+        )
+        self._measure()
+        self.datacollector.collect(self)
+
+    # -- population ---------------------------------------------------------------------
+    @property
+    def traders(self) -> list[Trader]:
+        return [t for t in self.traders_by_slot if t is not None]
+
+    def _add_traders(self, slots: list[int]) -> None:
+        if not slots:
+            return
+        drawn = self.trader_params.draw(self._trader_rng, len(slots))
+        for k, slot in enumerate(slots):
+            self.exchange.fund_wallet(slot, float(drawn["wealth"][k]))
+            self.traders_by_slot[slot] = Trader(
+                self, slot, drawn["style"][k], drawn["leverage"][k], drawn["stake"][k]
+            )
+
+    def trader_leaves(self, trader: Trader, reason: str) -> None:
+        """A trader closes out, takes its wallet and its slot becomes free."""
+        ex = self.exchange
+        ex.close(trader.slot)
+        taken = ex.empty_wallet(trader.slot)
+        ex.record("trader_exit", slot=trader.slot, reason=reason, withdrawn=taken)
+        self.traders_by_slot[trader.slot] = None
+        self._free.append(trader.slot)
+        trader.remove()
+
+    def _arrivals(self) -> None:
+        if not self._free or self.trader_params.arrival_rate <= 0:
+            return
+        n = min(int(self._trader_rng.poisson(self.trader_params.arrival_rate)), len(self._free))
+        self._add_traders([self._free.pop(0) for _ in range(n)])
+
+    def _active_traders(self) -> list[Trader]:
+        """A random draw of traders to act this step, in random order."""
+        n = self.n_traders
+        if n == 0:
+            return []
+        k = int(self._trader_rng.binomial(n, self.trader_params.activity))
+        picks = self._trader_rng.permutation(np.unique(self._trader_rng.integers(0, n, k)))
+        by_slot = self.traders_by_slot
+        return [t for t in (by_slot[i] for i in picks) if t is not None]
+
+    # -- the step -----------------------------------------------------------------------
+    def step(self) -> None:
+        ex = self.exchange
+        ex.begin_step()
+        self._arrivals()
+        for trader in self._active_traders():
+            if trader.model is self and self.traders_by_slot[trader.slot] is trader:
+                trader.step()
+        queue = ex.liquidation_queue()
+        self.liquidation_queue = list(
+            zip(
+                queue.slots.tolist(),
+                queue.reward.tolist(),
+                queue.closed_notional.tolist(),
+                strict=True,
+            )
+        )
+        for liquidator in self.random.sample(self.liquidators, len(self.liquidators)):
+            liquidator.step()
+        ex.finish_liquidations()
+        for lp in self.random.sample(self.lps, len(self.lps)):
+            lp.step()
+        self._measure()
+        self.datacollector.collect(self)
+        if ex.market.exhausted:
+            self.running = False
+
+    # -- measurement --------------------------------------------------------------------
+    def _measure(self) -> None:
+        ex = self.exchange
+        mark = ex.mark
+        long_oi, short_oi = ex.book.open_interest(mark)
+        oi = long_oi + short_oi
+        health = ex.fund.health(oi, ex.tvl())
+        nav = ex.vault_nav()
+        st = ex.stats
+        target = ex.params.fund_target
+        fund_to_oi = health.balance / oi if oi > 0 else math.nan
+        self.fund_confidence = (
+            2.0 if oi <= 0 or target <= 0 else min(2.0, health.balance / oi / target)
+        )
+        price_per_share = ex.vault.share_price(nav)
+        self._share_prices.append(price_per_share)
+        hours = (len(self._share_prices) - 1) * ex.market.params.step_hours
+        if hours > 0 and self._share_prices[0] > 0:
+            growth = price_per_share / self._share_prices[0] - 1.0
+            self.vault_yield = growth * 24 * 365 / hours
+        self.metrics = {
+            "price": ex.price,
+            "oracle_price": mark,
+            "open_interest": oi,
+            "long_oi": long_oi,
+            "short_oi": short_oi,
+            "insurance_fund": health.balance,
+            "fund_to_oi": fund_to_oi,
+            "fund_to_tvl": health.fund_to_tvl,
+            "fund_drawdown": health.drawdown,
+            "bad_debt": st.bad_debt,
+            "bad_debt_step": st.bad_debt_step,
+            "fund_covered": st.fund_covered,
+            "lp_loss": st.lp_loss,
+            "adl_volume": st.adl_volume,
+            "socialized_loss": st.socialized_loss,
+            "unresolved_bad_debt": st.unresolved,
+            "liquidations": st.liquidations,
+            "liquidation_volume": st.liquidation_volume,
+            "liquidation_queue": len(self.liquidation_queue),
+            "fund_inflow_penalty": ex.fund.inflows["penalty"],
+            "fund_inflow_fees": ex.fund.inflows["trading_fee"] + ex.fund.inflows["borrow_fee"],
+            "penalty_rate": ex.params.penalty_rate,
+            "penalty_fund_share": ex.params.penalty_fund_share,
+            "fund_fee_share": ex.params.fund_fee_share,
+            "max_leverage": ex.params.max_leverage,
+            "treasury": ex.treasury,
+            "lp_vault": ex.vault.balance,
+            "vault_nav": nav,
+            "active_traders": self.n_traders - len(self._free),
+            "open_positions": int(np.count_nonzero(ex.book.size)),
+            "halted": ex.halted,
+        }
+
+    # -- outputs ------------------------------------------------------------------------
+    @property
+    def events(self) -> list[dict]:
+        return self.exchange.events
+
+    def events_frame(self) -> pd.DataFrame:
+        """Every liquidation, bad-debt cover, ADL, halt and parameter change as a table."""
+        return pd.DataFrame(self.events, columns=None if self.events else ["step", "kind"])
+
+    def check(self) -> None:
+        """Raise if money was created or lost (relative tolerance 1e-9)."""
+        self.exchange.check()
