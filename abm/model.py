@@ -15,6 +15,8 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections import deque
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
 
 import mesa
 import numpy as np
@@ -62,6 +64,17 @@ MODEL_COLUMNS = (
 )
 
 
+DEFAULTS: dict[str, Any] = {
+    "n_traders": 500,
+    "initial_fund": 250_000.0,
+    "treasury": 2_000_000.0,
+    "shock_size": 0.0,
+    "shock_step": 300,
+    "agent_sample_period": 10,
+}
+"""Values used when neither a keyword nor a scenario sets them."""
+
+
 def _params(cls, value, name: str):
     """Accept a params object, a dict of its fields, or None for the defaults."""
     if value is None:
@@ -92,26 +105,32 @@ class ExchangeModel(mesa.Model):
 
     Flat keywords are the classroom knobs; `exchange`, `market`, `oracle`, `traders`,
     `liquidators` and `lps` take full parameter objects (or dicts) for everything else.
-    A flat keyword left at None keeps the value from the parameter object.
+    A keyword left at None takes its value from `scenario` (a preset name, a path or a
+    loaded scenario) if one is given, else from `DEFAULTS` or the parameter objects.
     """
+
+    scenario_resolver: ClassVar[Callable[[Any], Mapping[str, Any]] | None] = None
+    """Turns a preset name, a path or a loaded scenario into keyword arguments; set by
+    `abm.scenarios` so that this layer never imports the scenario loader."""
 
     def __init__(
         self,
         *,
-        n_traders: int = 500,
+        scenario: Any = None,
+        n_traders: int | None = None,
         leverage_appetite: float | None = None,
         max_leverage: float | None = None,
         maintenance_margin: float | None = None,
         penalty_rate: float | None = None,
         penalty_fund_share: float | None = None,
         fund_fee_share: float | None = None,
-        initial_fund: float = 250_000.0,
-        treasury: float = 2_000_000.0,
-        shock_size: float = 0.0,
-        shock_step: int = 300,
+        initial_fund: float | None = None,
+        treasury: float | None = None,
+        shock_size: float | None = None,
+        shock_step: int | None = None,
         cascade_impact: float | None = None,
         replay_path: str | None = None,
-        agent_sample_period: int = 10,
+        agent_sample_period: int | None = None,
         exchange: ExchangeParams | dict | None = None,
         market: MarketParams | dict | None = None,
         oracle: OracleParams | dict | None = None,
@@ -120,7 +139,48 @@ class ExchangeModel(mesa.Model):
         lps: LPParams | dict | None = None,
         rng: int | str | None = None,
     ) -> None:
-        super().__init__(rng=_seed(rng))
+        given = {
+            k: v
+            for k, v in locals().items()
+            if k not in ("self", "scenario", "__class__") and v is not None
+        }
+        settings = {**DEFAULTS, **self._resolve(scenario), **given}
+        super().__init__(rng=_seed(settings.pop("rng", None)))
+        self.settings = settings
+        self._build(**settings)
+
+    @classmethod
+    def _resolve(cls, scenario: Any) -> Mapping[str, Any]:
+        if scenario is None:
+            return {}
+        if cls.scenario_resolver is None:
+            raise ValueError("scenario needs the scenario loader: import abm.scenarios first")
+        return cls.scenario_resolver(scenario)
+
+    def _build(
+        self,
+        *,
+        n_traders: int,
+        initial_fund: float,
+        treasury: float,
+        shock_size: float,
+        shock_step: int,
+        agent_sample_period: int,
+        leverage_appetite: float | None = None,
+        max_leverage: float | None = None,
+        maintenance_margin: float | None = None,
+        penalty_rate: float | None = None,
+        penalty_fund_share: float | None = None,
+        fund_fee_share: float | None = None,
+        cascade_impact: float | None = None,
+        replay_path: str | None = None,
+        exchange: ExchangeParams | dict | None = None,
+        market: MarketParams | dict | None = None,
+        oracle: OracleParams | dict | None = None,
+        traders: TraderParams | dict | None = None,
+        liquidators: LiquidatorParams | dict | None = None,
+        lps: LPParams | dict | None = None,
+    ) -> None:
         n_traders = int(check_range("n_traders", n_traders, 0, 10_000_000))
         check_range("initial_fund", initial_fund, 0.0, 1e15)
         check_range("treasury", treasury, 0.0, 1e15)

@@ -107,19 +107,23 @@ class MarketParams:
         check_range("history", self.history, 2, 10**7)
 
 
-def load_price_csv(path: str | Path) -> np.ndarray:
-    """Read a price series with `timestamp` and `close` columns; raise a clear ValueError."""
+def load_price_csv(path: str | Path, field: str = "replay_path") -> np.ndarray:
+    """Read a price series with `timestamp` and `close` columns; raise a clear ValueError.
+
+    Messages start with `field`, the setting the path came from.
+    """
     path = Path(path)
     if not path.is_file():
-        raise ValueError(f"replay file not found: {path}")
+        raise ValueError(f"{field}: replay file not found: {path}")
     try:
         frame = pd.read_csv(path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise ValueError(f"replay file {path} is not a readable CSV: {exc}") from None
+        raise ValueError(f"{field}: replay file {path} is not a readable CSV: {exc}") from None
     missing = [c for c in ("timestamp", "close") if c not in frame.columns]
     if missing:
         raise ValueError(
-            f"replay file {path} needs columns 'timestamp' and 'close'; missing {missing} "
+            f"{field}: replay file {path} needs columns 'timestamp' and 'close'; "
+            f"missing {missing} "
             f"(found {list(frame.columns)})"
         )
     close = pd.to_numeric(frame["close"], errors="coerce").to_numpy(dtype=float)
@@ -127,11 +131,11 @@ def load_price_csv(path: str | Path) -> np.ndarray:
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         raise ValueError(
-            f"replay file {path}: column 'close' must hold positive numbers; "
+            f"{field}: replay file {path}: column 'close' must hold positive numbers; "
             f"row {row + 2} has {frame['close'].iloc[row]!r}"
         )
     if close.size < 2:
-        raise ValueError(f"replay file {path} needs at least 2 rows of prices")
+        raise ValueError(f"{field}: replay file {path} needs at least 2 rows of prices")
     return close
 
 

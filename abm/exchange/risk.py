@@ -36,7 +36,7 @@ def maintenance_requirement(notional_value, params: ExchangeParams):
     """Maintenance margin in quote units, flat or tiered as on Binance and Hyperliquid.
 
     Tiers use a maintenance amount (deduction) so the requirement is continuous:
-    MM = notional × mmr_n − deduction_n, deduction_n = deduction_{n−1} + floor_n (mmr_n − mmr_{n−1}).
+    MM = notional × mmr_n − d_n, with d_n = d_{n−1} + floor_n × (mmr_n − mmr_{n−1}).
     """
     if not params.mm_tiers:
         return notional_value * params.maintenance_margin
