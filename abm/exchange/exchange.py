@@ -254,7 +254,7 @@ class Exchange:
         paid = ledger.transfer(m, self.vault.id, min(loss, ledger.balance(m)))
         if keep is not None:
             ledger.transfer(m, book.wallet_id(slot), max(0.0, ledger.balance(m) - keep))
-        return loss - paid
+        return float(loss - paid)
 
     # -- liquidations -------------------------------------------------------------------
     def liquidation_queue(self) -> LiquidationQueue:

@@ -53,7 +53,7 @@ def resolve(ex: Exchange, sf: Shortfall) -> Shortfall:
         left = sf.remaining
         if left <= 1e-12 * max(1.0, sf.amount):
             break
-        got = stages[name](ex, sf, left)
+        got = float(stages[name](ex, sf, left))
         if got > 0:
             sf.absorbed[name] = got
     left = sf.remaining

@@ -1,0 +1,42 @@
+import pytest
+
+from abm.exchange import Exchange, ExchangeParams, MarketParams
+
+
+@pytest.fixture
+def build():
+    """An exchange with round numbers: IM 10 %, MM 5 %, no fees, no impact."""
+
+    def make(fund=1_000.0, vault=1_000_000.0, **overrides):
+        settings = dict(
+            initial_margin=0.1,
+            maintenance_margin=0.05,
+            penalty_rate=1 / 95,
+            half_spread=4 / 95,
+            slippage=0.0,
+            partial_liquidation=False,
+            taker_fee=0.0,
+            borrow_rate=0.0,
+        )
+        settings.update(overrides)
+        ex = Exchange(
+            ExchangeParams(**settings),
+            MarketParams(impact=0.0),
+            capacity=4,
+            fund_seed=fund,
+            treasury_seed=0.0,
+        )
+        if vault:
+            lp = ex.open_lp_account("lp:0", vault)
+            ex.lp_deposit(lp, vault)
+        liquidator = ex.ledger.open("liquidator:0")
+        return ex, liquidator
+
+    return make
+
+
+def place(ex, slot, size, entry, margin):
+    """Put a position at a known entry price, its margin paid in through the ledger."""
+    ex.fund_wallet(slot, margin)
+    ex.ledger.transfer(ex.book.wallet_id(slot), ex.book.margin_id(slot), margin)
+    ex.book.add(slot, size, entry)

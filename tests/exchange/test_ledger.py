@@ -1,0 +1,62 @@
+import numpy as np
+import pytest
+
+from abm.exchange import Ledger, LedgerError
+
+
+def make():
+    ledger = Ledger()
+    ledger.open("a")
+    ledger.open("b")
+    ids = ledger.open_block("m", 3)
+    ledger.deposit("a", 100.0, source="seed")
+    return ledger, ids
+
+
+def test_transfers_conserve_and_external_flows_are_declared():
+    ledger, ids = make()
+    ledger.transfer("a", "b", 40.0)
+    ledger.distribute("a", ids, np.array([10.0, 20.0, 30.0]))
+    ledger.collect(ids, "b", np.array([5.0, 5.0, 5.0]))
+    ledger.withdraw("b", 25.0, sink="out")
+    ledger.check()
+    assert ledger.total() == pytest.approx(75.0)
+    assert ledger.balance("b") == pytest.approx(30.0)
+    assert ledger.balances_of(ids).tolist() == [5.0, 15.0, 25.0]
+
+
+def test_overdraft_raises_and_changes_nothing():
+    ledger, ids = make()
+    with pytest.raises(LedgerError, match="overdraws 'b'"):
+        ledger.transfer("b", "a", 1.0)
+    with pytest.raises(LedgerError, match="overdraws 'm:0'"):
+        ledger.collect(ids, "a", np.array([1.0, 0.0, 0.0]))
+    assert ledger.balance("a") == 100.0
+    ledger.check()
+
+
+def test_negative_amount_rejected():
+    ledger, _ = make()
+    with pytest.raises(LedgerError, match="non-negative"):
+        ledger.transfer("a", "b", -1.0)
+
+
+def test_check_detects_created_value():
+    ledger, _ = make()
+    ledger._bal[0] += 1e-3
+    with pytest.raises(LedgerError, match="not conserved"):
+        ledger.check()
+
+
+def test_float_dust_debits_the_whole_balance():
+    ledger, _ = make()
+    moved = ledger.transfer("a", "b", 100.0 + 1e-12)
+    assert moved == 100.0
+    assert ledger.balance("a") == 0.0
+    ledger.check()
+
+
+def test_duplicate_account_names_rejected():
+    ledger, _ = make()
+    with pytest.raises(ValueError, match="already exists"):
+        ledger.open("a")
