@@ -1,0 +1,98 @@
+"""A flash-loan governance attack, after Beanstalk (17 April 2022).
+
+The attacker holds just enough tokens to propose. Its proposal sends treasury money to
+its own account. At `step` it borrows `borrow_multiple × supply` tokens, votes, and
+repays in the same step. With snapshot voting the vote weighs the balance at the end of
+the snapshot step, which the loan never touched; with power read at vote time, no
+voting delay and no timelock (so no guardian can step in) the drain executes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..exchange.params import check_range
+from .governor import Governor, ProposalRecord, ProposalState
+from .interfaces import TREASURY_ACCOUNT, ExchangeLike
+from .proposals import TreasuryTransfer
+from .token import Token
+from .validation import check_flag, check_int
+
+
+@dataclass(frozen=True)
+class AttackParams:
+    enabled: bool = False
+    step: int = 200
+    borrow_multiple: float = 1.0
+    stake_share: float = 0.005
+    drain_share: float = 1.0
+    account: str = "attacker"
+
+    def __post_init__(self) -> None:
+        check_flag("attack.enabled", self.enabled)
+        check_int("attack.step", self.step, 1, 10**9)
+        check_range("attack.borrow_multiple", self.borrow_multiple, 0.0, 1000.0, lo_open=True)
+        check_range("attack.stake_share", self.stake_share, 0.0, 1.0, hi_open=True)
+        check_range("attack.drain_share", self.drain_share, 0.0, 1.0, lo_open=True)
+        if not self.account or self.account == TREASURY_ACCOUNT:
+            raise ValueError(f"attack.account must name an outside account, got {self.account!r}")
+
+
+class FlashLoanAttack:
+    """Proposes the drain so that its vote is open at `params.step`, then borrows and votes."""
+
+    def __init__(
+        self,
+        params: AttackParams,
+        attacker: int,
+        token: Token,
+        governor: Governor,
+        exchange: ExchangeLike,
+    ) -> None:
+        self.params = params
+        self.attacker = attacker
+        self.token = token
+        self.governor = governor
+        if params.account not in exchange.ledger:
+            exchange.ledger.open(params.account)
+        self.propose_step = max(0, params.step - governor.params.voting_delay - 1)
+        self.record: ProposalRecord | None = None
+        self.borrowed = 0.0
+        self.weight = 0.0
+
+    def step(self, step: int, exchange: ExchangeLike) -> None:
+        """Propose at the first chance from `propose_step`, flash-vote at `params.step`.
+
+        Call before the governor's `advance` for the same step.
+        """
+        if self.record is None and self.propose_step <= step < self.params.step:
+            amount = self.params.drain_share * exchange.ledger.balance(TREASURY_ACCOUNT)
+            if amount > 0:
+                proposal = TreasuryTransfer(self.params.account, amount)
+                self.record = self.governor.propose(self.attacker, proposal, step, exchange)
+        if step == self.params.step:
+            self._flash_vote(step, exchange)
+
+    def _flash_vote(self, step: int, exchange: ExchangeLike) -> None:
+        self.borrowed = self.params.borrow_multiple * self.token.supply
+        self.token.mint(self.attacker, self.borrowed, step)
+        exchange.record("attack", phase="borrow", amount=self.borrowed)
+        rec = self.record
+        if (
+            rec is not None
+            and rec.state is ProposalState.ACTIVE
+            and self.attacker not in rec.receipts
+        ):
+            self.weight = self.governor.cast_vote(rec.id, self.attacker, True, step)
+        exchange.record("attack", phase="vote", weight=self.weight)
+        self.token.burn(self.attacker, self.borrowed, step)
+        exchange.record("attack", phase="repay", amount=self.borrowed)
+
+    @property
+    def outcome(self) -> str:
+        """'not proposed', or the state of the attacker's proposal."""
+        return "not proposed" if self.record is None else str(self.record.state)
+
+    @property
+    def drained(self) -> float:
+        return 0.0 if self.record is None else self.record.moved

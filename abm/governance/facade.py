@@ -1,0 +1,202 @@
+"""`Governance`: the token, the voter network, the governor and the attack, wired together.
+
+The model builds one from `GovernanceParams`, its numpy Generator and the exchange; Mesa
+agents propose and vote through it; the model calls `step()` once per step, after the
+agents, to run the attack (if enabled) and advance the governor. All clocks are the
+exchange's `step`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..exchange.params import check_range
+from .attack import AttackParams, FlashLoanAttack
+from .governor import Governor, GovernorParams, ProposalRecord
+from .interfaces import ExchangeLike
+from .network import NETWORK_KINDS, VoterNetwork, build_network
+from .proposals import Proposal
+from .token import GENESIS_STEP, Token, pareto_allocation
+from .validation import check_choice, check_flag, check_int
+
+
+@dataclass(frozen=True)
+class GovernanceParams:
+    """Who holds the token, how they are connected, how they vote, and the rules.
+
+    Shares of `supply`: the treasury holds `treasury_share` (it never votes), the risk
+    steward `steward_share` (enough to propose), the attacker `attack.stake_share` when
+    the attack is on, and the voters the rest, Pareto-distributed with `holder_alpha`.
+    """
+
+    enabled: bool = True
+    n_voters: int = 200
+    network: str = "watts_strogatz"
+    degree: int = 6
+    rewire: float = 0.1
+    delegation_fraction: float = 0.3
+    supply: float = 10_000_000.0
+    holder_alpha: float = 1.5
+    treasury_share: float = 0.2
+    steward_share: float = 0.01
+    turnout: float = 0.3
+    influence: float = 1.0
+    trader_share: float = 0.4
+    lp_share: float = 0.2
+    low_band: float = 0.5
+    high_band: float = 2.0
+    governor: GovernorParams = field(default_factory=GovernorParams)
+    attack: AttackParams = field(default_factory=AttackParams)
+
+    def __post_init__(self) -> None:
+        check_flag("governance.enabled", self.enabled)
+        n = check_int("governance.n_voters", self.n_voters, 3, 100_000)
+        check_choice("governance.network", self.network, NETWORK_KINDS)
+        check_int("governance.degree", self.degree, 2, n - 1)
+        check_range("governance.rewire", self.rewire, 0.0, 1.0)
+        check_range("governance.delegation_fraction", self.delegation_fraction, 0.0, 1.0)
+        check_range("governance.supply", self.supply, 0.0, 1e15, lo_open=True)
+        check_range("governance.holder_alpha", self.holder_alpha, 0.0, 10.0, lo_open=True)
+        check_range("governance.treasury_share", self.treasury_share, 0.0, 1.0)
+        check_range(
+            "governance.steward_share",
+            self.steward_share,
+            self.governor.proposal_threshold,
+            1.0,
+        )
+        if self.attack.enabled and self.attack.stake_share < self.governor.proposal_threshold:
+            raise ValueError(
+                f"attack.stake_share must be at least the proposal threshold "
+                f"({self.governor.proposal_threshold:g}), got {self.attack.stake_share!r}"
+            )
+        if self.voter_share <= 0:
+            raise ValueError(
+                "governance.treasury_share + steward_share + attack.stake_share must be "
+                f"below 1, got {1.0 - self.voter_share:g}"
+            )
+        check_range("governance.turnout", self.turnout, 0.0, 1.0)
+        check_range("governance.influence", self.influence, 0.0, 10.0)
+        check_range("governance.trader_share", self.trader_share, 0.0, 1.0)
+        check_range("governance.lp_share", self.lp_share, 0.0, 1.0 - self.trader_share)
+        check_range("governance.low_band", self.low_band, 0.0, 1.0, lo_open=True)
+        check_range("governance.high_band", self.high_band, 1.0, 100.0)
+
+    @property
+    def voter_share(self) -> float:
+        stake = self.attack.stake_share if self.attack.enabled else 0.0
+        return 1.0 - self.treasury_share - self.steward_share - stake
+
+
+class Governance:
+    """Token holders, their network, the governor, and the optional attack, for one exchange.
+
+    Holder ids: voters are 0 … n_voters-1, then the treasury, the risk steward (also the
+    guardian of the emergency track) and, with the attack on, the attacker.
+    """
+
+    def __init__(
+        self, params: GovernanceParams, rng: np.random.Generator, exchange: ExchangeLike
+    ) -> None:
+        self.params = params
+        self.exchange = exchange
+        n = params.n_voters
+        voter_tokens = pareto_allocation(
+            n, params.voter_share * params.supply, params.holder_alpha, rng
+        )
+        self.token = Token(voter_tokens)
+        self.voters = list(range(n))
+        self.treasury_holder = self.token.add_holder(params.treasury_share * params.supply)
+        self.steward = self.token.add_holder(params.steward_share * params.supply)
+        self.network: VoterNetwork = build_network(
+            self.voters,
+            voter_tokens,
+            kind=params.network,
+            degree=params.degree,
+            rewire=params.rewire,
+            delegation_fraction=params.delegation_fraction,
+            rng=rng,
+        )
+        self.governor = Governor(params.governor, self.token, self.network, guardian=self.steward)
+        self.attack: FlashLoanAttack | None = None
+        if params.attack.enabled:
+            attacker = self.token.add_holder(
+                params.attack.stake_share * params.supply, GENESIS_STEP
+            )
+            self.attack = FlashLoanAttack(
+                params.attack, attacker, self.token, self.governor, exchange
+            )
+
+    # -- what agents do -----------------------------------------------------------------
+    @property
+    def enabled(self) -> bool:
+        return self.params.enabled
+
+    @property
+    def now(self) -> int:
+        return self.exchange.step
+
+    def power(self, holder: int) -> float:
+        """Current votes of `holder`: own tokens unless delegated, plus delegated tokens."""
+        return self.network.power(self.token, holder)
+
+    def propose(self, proposer: int, proposal: Proposal) -> ProposalRecord:
+        return self.governor.propose(proposer, proposal, self.now, self.exchange)
+
+    def vote(self, holder: int, proposal_id: int, support: bool) -> float:
+        return self.governor.cast_vote(proposal_id, holder, support, self.now)
+
+    def has_voted(self, holder: int, proposal_id: int) -> bool:
+        return holder in self.governor.proposals[proposal_id].receipts
+
+    def neighbour_votes(self, holder: int, proposal_id: int) -> tuple[int, int]:
+        """How many of `holder`'s neighbours already voted for, and against."""
+        receipts = self.governor.proposals[proposal_id].receipts
+        cast = [receipts[h][0] for h in self.network.neighbours(holder) if h in receipts]
+        n_for = sum(cast)
+        return n_for, len(cast) - n_for
+
+    def step(self, votes: Iterable[tuple[int, int, bool]] = ()) -> None:
+        """Cast `votes` (holder, proposal id, support), run the attack, advance the governor."""
+        if not self.enabled:
+            return
+        for holder, proposal_id, support in votes:
+            self.vote(holder, proposal_id, support)
+        step = self.now
+        if self.attack is not None:
+            self.attack.step(step, self.exchange)
+        self.governor.advance(step, self.exchange)
+
+    # -- model columns ------------------------------------------------------------------
+    @property
+    def active(self) -> list[ProposalRecord]:
+        return self.governor.active()
+
+    @property
+    def active_proposals(self) -> int:
+        return len(self.governor.active())
+
+    @property
+    def proposals_passed(self) -> int:
+        """Proposals executed (succeeded but never executed ones count as failed once expired)."""
+        return self.governor.proposals_passed
+
+    @property
+    def proposals_failed(self) -> int:
+        """Proposals defeated or expired (guardian cancellations are counted apart)."""
+        return self.governor.proposals_failed
+
+    @property
+    def treasury_injected(self) -> float:
+        return self.governor.treasury_injected
+
+    @property
+    def turnout_last(self) -> float:
+        """Votes cast on the last closed proposal, as a share of supply at its snapshot."""
+        return self.governor.turnout_last
+
+    @property
+    def fund_target(self) -> float:
+        return self.exchange.params.fund_target

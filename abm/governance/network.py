@@ -1,0 +1,113 @@
+"""The voters' social graph and their delegations.
+
+Two graphs over token-holder ids: an undirected social graph (who sees whose vote) and a
+directed delegation graph (delegator -> delegate). Delegation is one hop: a delegate
+cannot delegate on, and a delegator cannot be a delegate, so delegated tokens are counted
+exactly once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import networkx as nx
+import numpy as np
+
+from .token import Token
+
+NETWORK_KINDS = ("watts_strogatz", "barabasi_albert")
+
+
+def social_graph(
+    holders: Sequence[int], kind: str, degree: int, rewire: float, seed: int
+) -> nx.Graph:
+    """A small-world or scale-free graph whose nodes are the given holder ids.
+
+    `degree` is the mean degree: the ring neighbours for Watts-Strogatz, twice the edges
+    each newcomer brings for Barabási-Albert.
+    """
+    n = len(holders)
+    if kind == "watts_strogatz":
+        g = nx.watts_strogatz_graph(n, degree, rewire, seed=seed)
+    elif kind == "barabasi_albert":
+        g = nx.barabasi_albert_graph(n, max(1, degree // 2), seed=seed)
+    else:
+        raise ValueError(f"network must be one of {list(NETWORK_KINDS)}, got {kind!r}")
+    return nx.relabel_nodes(g, dict(enumerate(holders)))
+
+
+class VoterNetwork:
+    """Who sees whose votes, and who votes on whose behalf."""
+
+    def __init__(self, social: nx.Graph) -> None:
+        self.social = social
+        self.delegation = nx.DiGraph()
+
+    def delegate(self, delegator: int, delegate: int) -> None:
+        """Give `delegator`'s votes to `delegate`; chains and second delegations are refused."""
+        if delegator == delegate:
+            raise ValueError(f"holder {delegator} cannot delegate to itself")
+        if self.delegate_of(delegator) is not None:
+            raise ValueError(f"holder {delegator} already delegates")
+        if self.delegators_of(delegator):
+            raise ValueError(f"holder {delegator} is a delegate and cannot delegate on")
+        if self.delegate_of(delegate) is not None:
+            raise ValueError(f"holder {delegate} delegates and cannot receive a delegation")
+        self.delegation.add_edge(delegator, delegate)
+
+    def delegate_of(self, holder: int) -> int | None:
+        if holder not in self.delegation:
+            return None
+        return next(iter(self.delegation.successors(holder)), None)
+
+    def delegators_of(self, holder: int) -> list[int]:
+        if holder not in self.delegation:
+            return []
+        return list(self.delegation.predecessors(holder))
+
+    def neighbours(self, holder: int) -> list[int]:
+        if holder not in self.social:
+            return []
+        return list(self.social.neighbors(holder))
+
+    def power(self, token: Token, holder: int, step: int | None = None) -> float:
+        """Own plus delegated tokens, at the end of `step` (None: right now).
+
+        A holder who delegated has no power of its own: its tokens count for the delegate.
+        """
+        read = token.balance if step is None else (lambda h: token.balance_at(h, step))
+        own = 0.0 if self.delegate_of(holder) is not None else read(holder)
+        return own + sum(read(d) for d in self.delegators_of(holder))
+
+
+def build_network(
+    holders: Sequence[int],
+    balances: np.ndarray,
+    *,
+    kind: str,
+    degree: int,
+    rewire: float,
+    delegation_fraction: float,
+    rng: np.random.Generator,
+) -> VoterNetwork:
+    """Social graph plus delegations from small holders to well-connected larger ones.
+
+    Holders below the median balance are "small"; `delegation_fraction` of them delegate,
+    each to a larger neighbour (or, with none, any larger holder), chosen in proportion to
+    social degree.
+    """
+    holders = list(holders)
+    net = VoterNetwork(social_graph(holders, kind, degree, rewire, int(rng.integers(2**31))))
+    bal = np.asarray(balances, dtype=np.float64)
+    median = float(np.median(bal))
+    small = [h for h, b in zip(holders, bal, strict=True) if b < median]
+    large = {h for h, b in zip(holders, bal, strict=True) if b >= median}
+    n_delegating = round(delegation_fraction * len(small))
+    if n_delegating == 0 or not large:
+        return net
+    picked = sorted(int(h) for h in rng.choice(small, size=n_delegating, replace=False))
+    for holder in picked:
+        candidates = [h for h in net.neighbours(holder) if h in large] or sorted(large)
+        degrees = np.array([net.social.degree(h) for h in candidates], dtype=np.float64) + 1.0
+        net.delegate(holder, int(rng.choice(candidates, p=degrees / degrees.sum())))
+    return net
