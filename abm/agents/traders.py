@@ -45,6 +45,7 @@ class TraderParams:
     stake_min: float = 0.1
     stake_max: float = 0.5
     holding_mean: float = 36.0
+    adjust: float = 0.2
     activity: float = 0.05
     momentum_lookback: int = 24
     reversion_window: int = 48
@@ -68,20 +69,21 @@ class TraderParams:
                 1000.0,
                 lo_open=True,
             )
-        check_range("wealth_median", self.wealth_median, 0.0, 1e12, lo_open=True)
-        check_range("wealth_sigma", self.wealth_sigma, 0.0, 5.0)
-        check_range("leverage_sigma", self.leverage_sigma, 0.0, 5.0)
-        check_range("stake_min", self.stake_min, 0.0, 1.0, lo_open=True)
-        check_range("stake_max", self.stake_max, self.stake_min, 1.0)
-        check_range("holding_mean", self.holding_mean, 1.0, 1e9)
-        check_range("activity", self.activity, 0.0, 1.0, lo_open=True)
-        check_range("momentum_lookback", self.momentum_lookback, 1, 10_000)
-        check_range("reversion_window", self.reversion_window, 2, 10_000)
+        check_range("traders.wealth_median", self.wealth_median, 0.0, 1e12, lo_open=True)
+        check_range("traders.wealth_sigma", self.wealth_sigma, 0.0, 5.0)
+        check_range("traders.leverage_sigma", self.leverage_sigma, 0.0, 5.0)
+        check_range("traders.stake_min", self.stake_min, 0.0, 1.0, lo_open=True)
+        check_range("traders.stake_max", self.stake_max, self.stake_min, 1.0)
+        check_range("traders.holding_mean", self.holding_mean, 1.0, 1e9)
+        check_range("traders.adjust", self.adjust, 0.0, 1.0)
+        check_range("traders.activity", self.activity, 0.0, 1.0, lo_open=True)
+        check_range("traders.momentum_lookback", self.momentum_lookback, 1, 10_000)
+        check_range("traders.reversion_window", self.reversion_window, 2, 10_000)
         check_range("leverage_appetite", self.appetite, 0.0, 10.0, lo_open=True)
-        check_range("appetite_sensitivity", self.appetite_sensitivity, 0.0, 5.0)
-        check_range("exit_after_loss", self.exit_after_loss, 0.0, 1.0)
-        check_range("arrival_rate", self.arrival_rate, 0.0, 1e6)
-        check_range("min_wallet", self.min_wallet, 0.0, 1e12)
+        check_range("traders.appetite_sensitivity", self.appetite_sensitivity, 0.0, 5.0)
+        check_range("traders.exit_after_loss", self.exit_after_loss, 0.0, 1.0)
+        check_range("traders.arrival_rate", self.arrival_rate, 0.0, 1e6)
+        check_range("traders.min_wallet", self.min_wallet, 0.0, 1e12)
 
     def draw(self, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
         """Per-trader attributes for `n` new traders."""
@@ -145,11 +147,13 @@ class Trader(mesa.Agent):
             if self.random.random() < tp.exit_after_loss:
                 model.trader_leaves(self, reason="loss")
                 return
+        wallet = book.wallet[self.slot]
         if book.size[self.slot] != 0:
             if model.steps - self.opened_at >= self.hold_for or self._signal_flipped():
                 ex.close(self.slot)
+            elif self.random.random() < tp.adjust:
+                self._adjust(wallet)
             return
-        wallet = book.wallet[self.slot]
         if wallet < tp.min_wallet:
             model.trader_leaves(self, reason="broke")
             return
@@ -160,6 +164,17 @@ class Trader(mesa.Agent):
         if ex.open(self.slot, side, wallet * self.stake, leverage):
             self.opened_at = model.steps
             self.hold_for = int(self.model.rng.geometric(1.0 / tp.holding_mean))
+
+    def _adjust(self, wallet: float) -> None:
+        """Add to a winner on the same side, or halve a loser."""
+        ex = self.model.exchange
+        size = ex.book.size[self.slot]
+        if size * (ex.mark - ex.book.entry[self.slot]) >= 0:
+            if wallet >= self.model.trader_params.min_wallet:
+                leverage = min(self._desired_leverage(), ex.params.max_leverage)
+                ex.open(self.slot, int(np.sign(size)), wallet * self.stake, leverage)
+        else:
+            ex.close(self.slot, 0.5)
 
     def _signal(self) -> float:
         market, tp = self.model.exchange.market, self.model.trader_params

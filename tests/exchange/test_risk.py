@@ -44,6 +44,7 @@ def test_tiered_maintenance_is_continuous_with_deductions():
     tiers = ((0.0, 0.004), (50_000.0, 0.005), (250_000.0, 0.01))
     params = ExchangeParams(mm_tiers=tiers)
     rates, deductions = risk.tier_table(tiers)
+    assert rates.tolist() == [0.004, 0.005, 0.01]
     assert deductions.tolist() == pytest.approx([0.0, 50.0, 1300.0])
     assert risk.maintenance_requirement(100_000.0, params) == pytest.approx(450.0)
     below, above = risk.maintenance_requirement(np.array([49_999.999, 50_000.0]), params)
