@@ -3,7 +3,8 @@
 Two graphs over token-holder ids: an undirected social graph (who sees whose vote) and a
 directed delegation graph (delegator -> delegate). Delegation is one hop: a delegate
 cannot delegate on, and a delegator cannot be a delegate, so delegated tokens are counted
-exactly once.
+exactly once. Each delegation edge keeps the step it was made (`since`), so power read at
+a past step ignores delegations made later, as Compound's vote checkpoints do.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Sequence
 import networkx as nx
 import numpy as np
 
-from .token import Token
+from .token import GENESIS_STEP, Token
 
 NETWORK_KINDS = ("watts_strogatz", "barabasi_albert")
 
@@ -43,8 +44,11 @@ class VoterNetwork:
         self.social = social
         self.delegation = nx.DiGraph()
 
-    def delegate(self, delegator: int, delegate: int) -> None:
-        """Give `delegator`'s votes to `delegate`; chains and second delegations are refused."""
+    def delegate(self, delegator: int, delegate: int, step: int = GENESIS_STEP) -> None:
+        """From `step` on, `delegator`'s votes go to `delegate`.
+
+        Chains and second delegations are refused; a delegation cannot be withdrawn.
+        """
         if delegator == delegate:
             raise ValueError(f"holder {delegator} cannot delegate to itself")
         if self.delegate_of(delegator) is not None:
@@ -53,7 +57,7 @@ class VoterNetwork:
             raise ValueError(f"holder {delegator} is a delegate and cannot delegate on")
         if self.delegate_of(delegate) is not None:
             raise ValueError(f"holder {delegate} delegates and cannot receive a delegation")
-        self.delegation.add_edge(delegator, delegate)
+        self.delegation.add_edge(delegator, delegate, since=step)
 
     def delegate_of(self, holder: int) -> int | None:
         if holder not in self.delegation:
@@ -73,11 +77,23 @@ class VoterNetwork:
     def power(self, token: Token, holder: int, step: int | None = None) -> float:
         """Own plus delegated tokens, at the end of `step` (None: right now).
 
-        A holder who delegated has no power of its own: its tokens count for the delegate.
+        A holder who had delegated by then has no power of its own: its tokens count for
+        the delegate.
         """
-        read = token.balance if step is None else (lambda h: token.balance_at(h, step))
-        own = 0.0 if self.delegate_of(holder) is not None else read(holder)
-        return own + sum(read(d) for d in self.delegators_of(holder))
+        if step is None:
+            own = 0.0 if self.delegate_of(holder) is not None else token.balance(holder)
+            return own + sum(token.balance(d) for d in self.delegators_of(holder))
+        delegated = self._delegated_by(holder, step)
+        own = 0.0 if delegated else token.balance_at(holder, step)
+        return own + sum(
+            token.balance_at(d, step)
+            for d in self.delegators_of(holder)
+            if self._delegated_by(d, step)
+        )
+
+    def _delegated_by(self, holder: int, step: int) -> bool:
+        delegate = self.delegate_of(holder)
+        return delegate is not None and self.delegation.edges[holder, delegate]["since"] <= step
 
 
 def build_network(

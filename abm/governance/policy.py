@@ -42,36 +42,41 @@ def injection_size(health: FundHealthLike, target: float, treasury: float) -> fl
     return cap
 
 
-def _fee_split(fund: float, treasury: float) -> SetFeeShares:
+def _nudge(value: float, delta: float, lo: float, hi: float) -> float | None:
+    """`value + delta` kept in [lo, hi] and rounded to 1e-6 (so proposals read 0.01, not
+    0.009999999999999998); None if that changes nothing."""
+    new = min(hi, max(lo, round(value + delta, 6)))
+    return None if abs(new - value) < 1e-9 else new
+
+
+def _fee_split(fund: float | None, treasury: float) -> SetFeeShares | None:
     """Fee shares with `fund` to the fund, the treasury's share kept, LPs the rest."""
-    return SetFeeShares(fund, max(0.0, 1.0 - fund - treasury), treasury)
+    if fund is None:
+        return None
+    return SetFeeShares(fund, round(max(0.0, 1.0 - fund - treasury), 6), treasury)
 
 
 def _raise_measures(
     health: FundHealthLike, params: ExchangeParams, treasury: float
 ) -> list[Proposal | None]:
-    lp = params.lp_fee_share
-    fund_fee = min(params.fund_fee_share + SHARE_STEP, params.fund_fee_share + lp)
+    split = _nudge(params.penalty_fund_share, SHARE_STEP, 0.0, 1.0)
+    rate = _nudge(params.penalty_rate, PENALTY_STEP, 0.0, max(PENALTY_MAX, params.penalty_rate))
+    fee = _nudge(params.fund_fee_share, SHARE_STEP, 0.0, 1.0 - params.treasury_fee_share)
     amount = injection_size(health, params.fund_target, treasury)
     return [
-        SetPenaltySplit(min(1.0, params.penalty_fund_share + SHARE_STEP))
-        if params.penalty_fund_share < 1.0
-        else None,
-        SetPenaltyRate(min(PENALTY_MAX, params.penalty_rate + PENALTY_STEP))
-        if params.penalty_rate < PENALTY_MAX
-        else None,
-        _fee_split(fund_fee, params.treasury_fee_share) if lp > 1e-12 else None,
+        None if split is None else SetPenaltySplit(split),
+        None if rate is None else SetPenaltyRate(rate),
+        _fee_split(fee, params.treasury_fee_share),
         InjectFromTreasury(amount) if amount > 0 else None,
     ]
 
 
 def _cut_measures(params: ExchangeParams) -> list[Proposal | None]:
-    fund_fee = max(0.0, params.fund_fee_share - SHARE_STEP)
+    rate = _nudge(params.penalty_rate, -PENALTY_STEP, min(PENALTY_MIN, params.penalty_rate), 1.0)
+    fee = _nudge(params.fund_fee_share, -SHARE_STEP, 0.0, 1.0)
     return [
-        SetPenaltyRate(max(PENALTY_MIN, params.penalty_rate - PENALTY_STEP))
-        if params.penalty_rate > PENALTY_MIN
-        else None,
-        _fee_split(fund_fee, params.treasury_fee_share) if params.fund_fee_share > 0 else None,
+        None if rate is None else SetPenaltyRate(rate),
+        _fee_split(fee, params.treasury_fee_share),
     ]
 
 

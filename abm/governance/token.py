@@ -36,14 +36,11 @@ class _History:
         self.values = [value]
 
     def write(self, step: int, value: float) -> None:
-        last = self.steps[-1]
-        if step == last:
+        if step == self.steps[-1]:
             self.values[-1] = value
-        elif step > last:
+        else:
             self.steps.append(step)
             self.values.append(value)
-        else:
-            raise ValueError(f"checkpoints move forward: step {step} is before step {last}")
 
     def at(self, step: int) -> float:
         i = bisect_right(self.steps, step) - 1
@@ -61,6 +58,7 @@ class Token:
         self._supply = float(bal.sum())
         self._history = [_History(step, float(b)) for b in bal]
         self._supply_history = _History(step, self._supply)
+        self._clock = step
 
     # -- holders ------------------------------------------------------------------------
     @property
@@ -122,6 +120,7 @@ class Token:
     def _credit(self, holder: int, amount: float, step: int) -> None:
         h = self._check_holder(holder)
         self._check_amount(amount)
+        self._tick(step)
         self._bal[h] += amount
         self._history[h].write(step, float(self._bal[h]))
 
@@ -130,8 +129,15 @@ class Token:
         self._check_amount(amount)
         if amount > self._bal[h]:
             raise ValueError(f"holder {h} has {self._bal[h]:.6g} tokens, cannot move {amount:.6g}")
+        self._tick(step)
         self._bal[h] -= amount
         self._history[h].write(step, float(self._bal[h]))
+
+    def _tick(self, step: int) -> None:
+        """Refuse to write into a step before the latest one written: history is final."""
+        if step < self._clock:
+            raise ValueError(f"checkpoints move forward: step {step} is before step {self._clock}")
+        self._clock = step
 
     @staticmethod
     def _check_amount(amount: float) -> None:
