@@ -3,7 +3,8 @@
 Step order (one step is one hour by default):
 
 1. market and oracle move; borrow fees are charged on open interest;
-2. new traders arrive, then a random draw of traders acts (open, add, close);
+2. new traders arrive, then the traders whose chosen wake-up time has come act (open,
+   add, reduce, close), in random order;
 3. liquidators work through the queue of positions below maintenance;
 4. shortfalls run down the loss waterfall; liquidation flow moves the price;
 5. LPs deposit or withdraw;
@@ -233,6 +234,7 @@ class ExchangeModel(mesa.Model):
         self.liquidation_queue: list[tuple[int, float, float]] = []
         self._share_prices: deque[float] = deque(maxlen=self.lp_params.window + 1)
         self.traders_by_slot: list[Trader | None] = [None] * n_traders
+        self._wake = np.full(n_traders, np.inf)
         self._free: list[int] = []
 
         lpp = self.lp_params
@@ -281,6 +283,8 @@ class ExchangeModel(mesa.Model):
         if not slots:
             return
         drawn = self.trader_params.draw(self._trader_rng, len(slots))
+        first = self._trader_rng.geometric(self.trader_params.activity, len(slots))
+        self._wake[slots] = self.steps + first
         for k, slot in enumerate(slots):
             self.exchange.fund_wallet(slot, float(drawn["wealth"][k]))
             self.traders_by_slot[slot] = Trader(
@@ -294,6 +298,7 @@ class ExchangeModel(mesa.Model):
         taken = ex.empty_wallet(trader.slot)
         ex.record("trader_exit", slot=trader.slot, reason=reason, withdrawn=taken)
         self.traders_by_slot[trader.slot] = None
+        self._wake[trader.slot] = np.inf
         self._free.append(trader.slot)
         trader.remove()
 
@@ -303,23 +308,29 @@ class ExchangeModel(mesa.Model):
         n = min(int(self._trader_rng.poisson(self.trader_params.arrival_rate)), len(self._free))
         self._add_traders([self._free.pop(0) for _ in range(n)])
 
-    def _active_traders(self) -> list[Trader]:
-        """A random draw of traders to act this step, in random order."""
-        n = self.n_traders
-        if n == 0:
-            return []
-        k = int(self._trader_rng.binomial(n, self.trader_params.activity))
-        picks = self._trader_rng.permutation(np.unique(self._trader_rng.integers(0, n, k)))
+    def wake(self, slot: int, step: int) -> None:
+        """Schedule the trader in `slot` to act at `step`."""
+        self._wake[slot] = step
+
+    def _due_traders(self) -> list[Trader]:
+        """Traders whose wake-up time has come, in random order.
+
+        Traders choose when they next look at the market, so a step costs one vectorised
+        scan plus the traders who act, not a Python call per trader.
+        """
+        due = np.flatnonzero(self._wake <= self.steps)
+        if due.size > 1:
+            due = self._trader_rng.permutation(due)
         by_slot = self.traders_by_slot
-        return [t for t in (by_slot[i] for i in picks) if t is not None]
+        return [t for t in (by_slot[i] for i in due.tolist()) if t is not None]
 
     # -- the step -----------------------------------------------------------------------
     def step(self) -> None:
         ex = self.exchange
         ex.begin_step()
         self._arrivals()
-        for trader in self._active_traders():
-            if trader.model is self and self.traders_by_slot[trader.slot] is trader:
+        for trader in self._due_traders():
+            if self.traders_by_slot[trader.slot] is trader:
                 trader.step()
         queue = ex.liquidation_queue()
         self.liquidation_queue = list(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from random import Random
 
 import mesa
 import numpy as np
@@ -17,6 +18,13 @@ import numpy as np
 from ..exchange.params import check_range
 
 STYLES = ("noise", "momentum", "mean_reversion", "gambler")
+
+
+def geometric(random: Random, p: float) -> int:
+    """Steps until the first success of a chance-`p` trial (1, 2, ...), by inversion."""
+    if p >= 1.0:
+        return 1
+    return 1 + int(math.log(1.0 - random.random()) / math.log1p(-p))
 
 
 @dataclass
@@ -44,9 +52,9 @@ class TraderParams:
     leverage_sigma: float = 0.35
     stake_min: float = 0.1
     stake_max: float = 0.5
-    holding_mean: float = 36.0
+    holding_mean: float = 48.0
     adjust: float = 0.2
-    activity: float = 0.05
+    activity: float = 0.02
     momentum_lookback: int = 24
     reversion_window: int = 48
     appetite: float = 1.0
@@ -139,31 +147,44 @@ class Trader(mesa.Agent):
 
     # -- behaviour ---------------------------------------------------------------------
     def step(self) -> None:
+        """Act, then choose when to look at the market again."""
+        if self._act():
+            self._schedule()
+
+    def _act(self) -> bool:
+        """Returns False when the trader left the market."""
         model, ex = self.model, self.model.exchange
         book, tp = ex.book, model.trader_params
-        losses = int(book.adl_hits[self.slot] + book.socialized_hits[self.slot])
+        slot = self.slot
+        losses = int(book.adl_hits[slot] + book.socialized_hits[slot])
         if losses > self._seen_losses:
             self._seen_losses = losses
             if self.random.random() < tp.exit_after_loss:
                 model.trader_leaves(self, reason="loss")
-                return
-        wallet = book.wallet[self.slot]
-        if book.size[self.slot] != 0:
+                return False
+        wallet = ex.ledger.get(book.wallet_id(slot))
+        if book.size[slot] != 0:
             if model.steps - self.opened_at >= self.hold_for or self._signal_flipped():
-                ex.close(self.slot)
+                ex.close(slot)
             elif self.random.random() < tp.adjust:
                 self._adjust(wallet)
-            return
+            return True
         if wallet < tp.min_wallet:
             model.trader_leaves(self, reason="broke")
-            return
-        side = self._choose_side()
-        if side == 0:
-            return
+            return False
         leverage = min(self._desired_leverage(), ex.params.max_leverage)
-        if ex.open(self.slot, side, wallet * self.stake, leverage):
+        if ex.open(slot, self._choose_side(), wallet * self.stake, leverage):
             self.opened_at = model.steps
-            self.hold_for = int(self.model.rng.geometric(1.0 / tp.holding_mean))
+            self.hold_for = geometric(self.random, 1.0 / tp.holding_mean)
+        return True
+
+    def _schedule(self) -> None:
+        """Idle traders look again after a geometric wait; holders also at their exit time."""
+        model = self.model
+        wait = geometric(self.random, model.trader_params.activity)
+        if model.exchange.book.size[self.slot] != 0:
+            wait = max(1, min(wait, self.opened_at + self.hold_for - model.steps))
+        model.wake(self.slot, model.steps + wait)
 
     def _adjust(self, wallet: float) -> None:
         """Add to a winner on the same side, or halve a loser."""

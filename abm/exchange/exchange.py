@@ -118,7 +118,7 @@ class Exchange:
 
     def exec_price(self, trade_side: int, notional: float) -> float:
         """Oracle ± half-spread ± slippage growing with size relative to vault depth."""
-        depth = max(self.vault.balance, 1.0)
+        depth = max(self.ledger.get(self.vault.id), 1.0)
         cost = self.params.half_spread + self.params.slippage * notional / depth
         return self.mark * (1.0 + trade_side * min(cost, 0.5))
 
@@ -183,7 +183,7 @@ class Exchange:
             return False
         if leverage <= 0 or leverage > self.params.max_leverage * (1 + 1e-12):
             return False
-        if collateral > self.ledger.balance(book.wallet_id(slot)):
+        if collateral > self.ledger.get(book.wallet_id(slot)):
             return False
         if book.size[slot] != 0 and np.sign(book.size[slot]) != side:
             return False
@@ -204,8 +204,9 @@ class Exchange:
         q = size * fraction
         notional = abs(q) * self.mark
         price = self.exec_price(-int(np.sign(size)), notional)
-        keep = book.margin[slot] * (1.0 - fraction)
-        bk = float(risk.bankruptcy_price(size, book.entry[slot], book.margin[slot]))
+        margin = self.ledger.get(book.margin_id(slot))
+        keep = margin * (1.0 - fraction)
+        bk = float(book.entry[slot] - margin / size)
         shortfall = self.settle(slot, q, price, fee=self.params.taker_fee * notional, keep=keep)
         self.stats.volume += notional
         if shortfall > 0:
@@ -236,24 +237,24 @@ class Exchange:
         realized = q * (price - book.entry[slot])
         book.reduce(slot, q)
         if realized > 0:
-            paid = ledger.transfer(self.vault.id, m, min(realized, self.vault.balance))
+            paid = ledger.transfer(self.vault.id, m, min(realized, ledger.get(self.vault.id)))
             if paid < realized:
                 self.stats.unpaid_profit += realized - paid
                 self.record("vault_short", slot=slot, unpaid=realized - paid)
         if to_liquidator > 0 and liquidator is not None:
             self.stats.liquidator_rewards += ledger.transfer(
-                m, liquidator, min(to_liquidator, ledger.balance(m))
+                m, liquidator, min(to_liquidator, ledger.get(m))
             )
         if to_fund > 0:
             self.fund.note_inflow(
-                "penalty", ledger.transfer(m, self.fund.id, min(to_fund, ledger.balance(m)))
+                "penalty", ledger.transfer(m, self.fund.id, min(to_fund, ledger.get(m)))
             )
         if fee > 0:
-            self._split_fee(m, min(fee, ledger.balance(m)), "trading_fee")
+            self._split_fee(m, min(fee, ledger.get(m)), "trading_fee")
         loss = max(-realized, 0.0)
-        paid = ledger.transfer(m, self.vault.id, min(loss, ledger.balance(m)))
+        paid = ledger.transfer(m, self.vault.id, min(loss, ledger.get(m)))
         if keep is not None:
-            ledger.transfer(m, book.wallet_id(slot), max(0.0, ledger.balance(m) - keep))
+            ledger.transfer(m, book.wallet_id(slot), max(0.0, ledger.get(m) - keep))
         return float(loss - paid)
 
     # -- liquidations -------------------------------------------------------------------
@@ -387,10 +388,12 @@ class Exchange:
         if amount <= 0:
             return
         to_fund, to_treasury = self._fee_parts(amount)
-        self.fund.note_inflow(kind, self.ledger.transfer(src, self.fund.id, to_fund))
-        self.ledger.transfer(src, self.treasury_id, to_treasury)
-        self.ledger.transfer(src, self.vault.id, amount - to_fund - to_treasury)
-        self.stats.fees += amount
+        to_vault = amount - to_fund - to_treasury
+        moved = self.ledger.split(
+            src, (self.fund.id, self.treasury_id, self.vault.id), (to_fund, to_treasury, to_vault)
+        )
+        self.fund.note_inflow(kind, to_fund * moved / amount)
+        self.stats.fees += moved
 
     def _split_fees(self, srcs: np.ndarray, amounts: np.ndarray, kind: str) -> float:
         to_fund, to_treasury = self._fee_parts(amounts)

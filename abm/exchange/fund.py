@@ -46,7 +46,6 @@ class InsuranceFund:
         if source not in INFLOW_SOURCES:
             raise ValueError(f"unknown fund inflow source {source!r}")
         self.inflows[source] += amount
-        self.peak = max(self.peak, self.balance)
 
     def cover(self, dst: int, amount: float, cap: float = math.inf) -> float:
         """Pay up to `amount` (and `cap`) of bad debt to `dst`; returns what was paid."""

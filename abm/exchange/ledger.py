@@ -87,6 +87,10 @@ class Ledger:
     def balance(self, ref: AccountRef) -> float:
         return float(self._bal[self.id(ref)])
 
+    def get(self, idx: int) -> float:
+        """Balance by id: the fast path for scalar reads."""
+        return float(self._bal[idx])
+
     def balances_of(self, ids: np.ndarray) -> np.ndarray:
         return self._bal[ids]
 
@@ -96,10 +100,24 @@ class Ledger:
         if amount == 0.0:
             return 0.0
         self._check_amount(amount)
-        s, d = self.id(src), self.id(dst)
+        s = src if src.__class__ is int else self.id(src)
+        d = dst if dst.__class__ is int else self.id(dst)
         amount = self._debit(s, amount, "transfer")
         self._bal[d] += amount
         return amount
+
+    def split(self, src: int, dsts: tuple[int, ...], amounts: tuple[float, ...]) -> float:
+        """One debit shared among several accounts (a fee split); returns the total."""
+        total = sum(amounts)
+        if total == 0.0:
+            return 0.0
+        for a in amounts:
+            self._check_amount(a)
+        moved = self._debit(src, total, "split")
+        scale = moved / total
+        for d, a in zip(dsts, amounts, strict=True):
+            self._bal[d] += a * scale
+        return moved
 
     def collect(self, srcs: np.ndarray, dst: AccountRef, amounts: np.ndarray) -> float:
         """Debit many accounts and credit their sum to one; returns the sum."""
@@ -180,7 +198,7 @@ class Ledger:
     # -- helpers ------------------------------------------------------------------------
     @staticmethod
     def _check_amount(amount: float) -> None:
-        if not math.isfinite(amount) or amount < 0:
+        if not 0.0 <= amount < math.inf:
             raise LedgerError(f"transfer amount must be finite and non-negative, got {amount}")
 
     def _slack(self, amount):
@@ -188,9 +206,9 @@ class Ledger:
 
     def _debit(self, idx: int, amount: float, what: str) -> float:
         """Debit `amount`, or the whole balance when it falls short by float dust only."""
-        have = self._bal[idx]
+        have = float(self._bal[idx])
         if have < amount:
-            if have < amount - self._slack(amount):
+            if have < amount - self.tolerance * max(1.0, amount):
                 raise LedgerError(
                     f"{what} of {amount:.6g} overdraws {self._names[idx]!r} (balance {have:.6g})"
                 )

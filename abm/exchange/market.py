@@ -158,6 +158,8 @@ class Market:
         self._mu = (params.annual_drift - 0.5 * params.annual_vol**2) * dt
         self._hist = np.full(params.history, start)
         self._hist_n = 1
+        self._cache_stamp: tuple[int, float] | None = None
+        self._cache: dict[tuple[str, int], float] = {}
 
     @property
     def exhausted(self) -> bool:
@@ -206,9 +208,25 @@ class Market:
         return self._hist[idx]
 
     def log_return(self, lookback: int) -> float:
+        """Log return over `lookback` steps (computed once per step and window)."""
+        return self._cached(("ret", lookback), self._log_return)
+
+    def deviation_from_mean(self, window: int) -> float:
+        """Price over its `window`-step mean, minus one (computed once per step and window)."""
+        return self._cached(("dev", window), self._deviation)
+
+    def _log_return(self, lookback: int) -> float:
         h = self.history(lookback + 1)
         return math.log(h[-1] / h[0]) if h.size > 1 else 0.0
 
-    def deviation_from_mean(self, window: int) -> float:
+    def _deviation(self, window: int) -> float:
         h = self.history(window)
         return float(h[-1] / h.mean() - 1.0)
+
+    def _cached(self, key: tuple[str, int], compute) -> float:
+        stamp = (self._hist_n, self.price)
+        if self._cache_stamp != stamp:
+            self._cache_stamp, self._cache = stamp, {}
+        if key not in self._cache:
+            self._cache[key] = compute(key[1])
+        return self._cache[key]
