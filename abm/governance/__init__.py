@@ -26,7 +26,7 @@ from .governor import (
     ProposalState,
 )
 from .network import NETWORK_KINDS, VoterNetwork, build_network
-from .policy import steward_proposal
+from .policy import fund_signal, implied_open_interest, injection_size, steward_proposal
 from .proposals import (
     Effect,
     InjectFromTreasury,
@@ -68,7 +68,10 @@ __all__ = [
     "VoterNetwork",
     "assign_roles",
     "build_network",
+    "fund_signal",
     "health_gap",
+    "implied_open_interest",
+    "injection_size",
     "pareto_allocation",
     "participation_rates",
     "social_signal",

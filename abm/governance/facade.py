@@ -30,6 +30,8 @@ class GovernanceParams:
     Shares of `supply`: the treasury holds `treasury_share` (it never votes), the risk
     steward `steward_share` (enough to propose), the attacker `attack.stake_share` when
     the attack is on, and the voters the rest, Pareto-distributed with `holder_alpha`.
+    The steward proposes once fund / open interest has stayed below `low_band` or above
+    `high_band` times the exchange's `fund_target` for `patience` steps.
     """
 
     enabled: bool = True
@@ -46,8 +48,9 @@ class GovernanceParams:
     influence: float = 1.0
     trader_share: float = 0.4
     lp_share: float = 0.2
-    low_band: float = 0.5
-    high_band: float = 2.0
+    low_band: float = 0.8
+    high_band: float = 1.5
+    patience: int = 24
     governor: GovernorParams = field(default_factory=GovernorParams)
     attack: AttackParams = field(default_factory=AttackParams)
 
@@ -83,6 +86,7 @@ class GovernanceParams:
         check_range("governance.lp_share", self.lp_share, 0.0, 1.0 - self.trader_share)
         check_range("governance.low_band", self.low_band, 0.0, 1.0, lo_open=True)
         check_range("governance.high_band", self.high_band, 1.0, 100.0)
+        check_int("governance.patience", self.patience, 1, 100_000)
 
     @property
     def voter_share(self) -> float:

@@ -5,6 +5,7 @@ fund inflow, one per round in turn: a larger share of penalties, a higher penalt
 larger share of trading fees, a treasury injection sized to close part of the gap. Above
 `high_band × fund_target` it proposes the opposite: a lower penalty, fees back to LPs.
 A measure already at its limit is skipped. A depleted fund always gets an injection.
+(Waiting for the signal to persist is the steward agent's job, see `fund_signal`.)
 """
 
 from __future__ import annotations
@@ -29,17 +30,27 @@ GAP_CLOSED = 0.5
 TREASURY_CAP = 0.25
 
 
-def injection_size(health: FundHealthLike, target: float, treasury: float) -> float:
+def implied_open_interest(health: FundHealthLike) -> float | None:
+    """Open interest read back from the fund-to-OI ratio; None when the fund is empty."""
+    if health.balance > 0 and 0 < health.fund_to_oi < math.inf:
+        return health.balance / health.fund_to_oi
+    return None
+
+
+def injection_size(
+    health: FundHealthLike, target: float, treasury: float, open_interest: float | None = None
+) -> float:
     """Half the gap to the target, at most a quarter of the treasury.
 
-    Open interest is read back from the fund-to-OI ratio; with an empty fund that is
-    impossible, so the injection is then the treasury cap alone.
+    Open interest comes from the health ratios, or else from `open_interest` (the last
+    value the caller could infer); with neither, the injection is the treasury cap alone.
     """
     cap = TREASURY_CAP * treasury
-    if health.balance > 0 and 0 < health.fund_to_oi < math.inf:
-        gap = (target - health.fund_to_oi) * health.balance / health.fund_to_oi
-        return min(cap, GAP_CLOSED * max(gap, 0.0))
-    return cap
+    oi = implied_open_interest(health) or open_interest
+    if oi is None:
+        return cap
+    gap = target * oi - health.balance
+    return min(cap, GAP_CLOSED * max(gap, 0.0))
 
 
 def _nudge(value: float, delta: float, lo: float, hi: float) -> float | None:
@@ -57,12 +68,12 @@ def _fee_split(fund: float | None, treasury: float) -> SetFeeShares | None:
 
 
 def _raise_measures(
-    health: FundHealthLike, params: ExchangeParams, treasury: float
+    health: FundHealthLike, params: ExchangeParams, treasury: float, open_interest: float | None
 ) -> list[Proposal | None]:
     split = _nudge(params.penalty_fund_share, SHARE_STEP, 0.0, 1.0)
     rate = _nudge(params.penalty_rate, PENALTY_STEP, 0.0, max(PENALTY_MAX, params.penalty_rate))
     fee = _nudge(params.fund_fee_share, SHARE_STEP, 0.0, 1.0 - params.treasury_fee_share)
-    amount = injection_size(health, params.fund_target, treasury)
+    amount = injection_size(health, params.fund_target, treasury, open_interest)
     return [
         None if split is None else SetPenaltySplit(split),
         None if rate is None else SetPenaltyRate(rate),
@@ -90,6 +101,21 @@ def _pick(measures: list[Proposal | None], round_: int) -> Proposal | None:
     return None
 
 
+def fund_signal(health: FundHealthLike, target: float, low_band: float, high_band: float) -> int:
+    """+1 below the band (raise inflow), -1 above it (cut), 0 inside it or with no reading.
+
+    No open interest (an infinite ratio) is no reading.
+    """
+    ratio = health.fund_to_oi
+    if not math.isfinite(ratio) or target <= 0:
+        return 0
+    if ratio < low_band * target:
+        return 1
+    if ratio > high_band * target:
+        return -1
+    return 0
+
+
 def steward_proposal(
     health: FundHealthLike,
     params: ExchangeParams,
@@ -98,18 +124,15 @@ def steward_proposal(
     low_band: float,
     high_band: float,
     round_: int,
+    open_interest: float | None = None,
 ) -> Proposal | None:
-    """The proposal fund health calls for in this round, or None inside the bands.
-
-    No open interest (an infinite ratio) is no signal either way."""
+    """The proposal fund health calls for in this round, or None inside the bands."""
     if health.depleted:
-        amount = injection_size(health, params.fund_target, treasury)
+        amount = injection_size(health, params.fund_target, treasury, open_interest)
         return InjectFromTreasury(amount) if amount > 0 else None
-    ratio, target = health.fund_to_oi, params.fund_target
-    if not math.isfinite(ratio) or target <= 0:
-        return None
-    if ratio < low_band * target:
-        return _pick(_raise_measures(health, params, treasury), round_)
-    if ratio > high_band * target:
+    signal = fund_signal(health, params.fund_target, low_band, high_band)
+    if signal > 0:
+        return _pick(_raise_measures(health, params, treasury, open_interest), round_)
+    if signal < 0:
         return _pick(_cut_measures(params), round_)
     return None

@@ -64,14 +64,14 @@ class ParamChange(Proposal):
         params.updated(**self.changes())
 
     def execute(self, exchange: ExchangeLike) -> float:
-        """Validate the whole change first, then apply decreases before increases.
+        """Validate the whole change first, then apply what changes, decreases first.
 
         The order keeps every intermediate parameter set valid (fee shares never sum
         above one on the way).
         """
         current = exchange.params
-        changes = self.changes()
-        current.updated(**changes)
+        current.updated(**self.changes())
+        changes = {n: v for n, v in self.changes().items() if v != getattr(current, n)}
         for name in sorted(changes, key=lambda n: changes[n] - getattr(current, n)):
             exchange.set_param(name, changes[name])
         return 0.0

@@ -78,3 +78,17 @@ def test_depleted_fund_gets_an_injection():
     empty = Health(0.0, 0.0, 0.0, 1.0, depleted=True)
     assert propose(empty, treasury=800_000.0, round_=1) == InjectFromTreasury(200_000.0)
     assert propose(empty, treasury=0.0) is None
+
+
+def test_injection_into_an_empty_fund_uses_the_remembered_open_interest():
+    empty = Health(0.0, 0.0, 0.0, 1.0, depleted=True)
+    proposal = steward_proposal(
+        empty,
+        ExchangeParams(),
+        800_000.0,
+        low_band=0.5,
+        high_band=2.0,
+        round_=0,
+        open_interest=1_000_000.0,
+    )
+    assert proposal == InjectFromTreasury(0.5 * 0.05 * 1_000_000.0)

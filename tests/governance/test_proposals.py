@@ -64,6 +64,12 @@ def test_fee_shares_apply_decrease_first():
     assert ex.params.lp_fee_share == pytest.approx(0.4)
 
 
+def test_unchanged_fields_are_not_set():
+    ex = FakeExchange()
+    SetFeeShares(0.3, 0.6, 0.1).execute(ex)
+    assert [(e["name"], e["new"]) for e in ex.events] == [("fund_fee_share", 0.3)]
+
+
 def test_invalid_change_applies_nothing():
     ex = FakeExchange(params=ExchangeParams(maintenance_margin=0.04, initial_margin=0.08))
     with pytest.raises(ValueError, match="maintenance_margin"):
