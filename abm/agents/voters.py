@@ -25,7 +25,7 @@ from ..governance import (
     support_probability,
     vote_hazard,
 )
-from ..governance.interfaces import FundHealthLike
+from ..governance.interfaces import TREASURY_ACCOUNT, FundHealthLike
 
 
 class Voter(mesa.Agent):
@@ -132,7 +132,7 @@ class RiskSteward(mesa.Agent):
         proposal = steward_proposal(
             health,
             exchange.params,
-            exchange.ledger.balance("treasury"),
+            exchange.ledger.balance(TREASURY_ACCOUNT),
             low_band=gov.params.low_band,
             high_band=gov.params.high_band,
             round_=self.rounds,

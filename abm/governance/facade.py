@@ -152,6 +152,11 @@ class Governance:
     def vote(self, holder: int, proposal_id: int, support: bool) -> float:
         return self.governor.cast_vote(proposal_id, holder, support, self.now)
 
+    @property
+    def active(self) -> list[ProposalRecord]:
+        """Proposals open for voting now."""
+        return self.governor.active()
+
     def has_voted(self, holder: int, proposal_id: int) -> bool:
         return holder in self.governor.proposals[proposal_id].receipts
 
@@ -175,16 +180,12 @@ class Governance:
 
     # -- model columns ------------------------------------------------------------------
     @property
-    def active(self) -> list[ProposalRecord]:
-        return self.governor.active()
-
-    @property
     def active_proposals(self) -> int:
         return len(self.governor.active())
 
     @property
     def proposals_passed(self) -> int:
-        """Proposals executed (succeeded but never executed ones count as failed once expired)."""
+        """Proposals executed (a passed one that expires unexecuted counts as failed)."""
         return self.governor.proposals_passed
 
     @property
@@ -198,7 +199,10 @@ class Governance:
 
     @property
     def turnout_last(self) -> float:
-        """Votes cast on the last closed proposal, as a share of supply at its snapshot."""
+        """Votes cast on the last closed proposal, as a share of supply at its snapshot.
+
+        Above 1 when flash-borrowed votes were counted (the undefended attack).
+        """
         return self.governor.turnout_last
 
     @property
