@@ -8,7 +8,9 @@ Step order (one step is one hour by default):
 3. liquidators work through the queue of positions below maintenance;
 4. shortfalls run down the loss waterfall; liquidation flow moves the price;
 5. LPs deposit or withdraw;
-6. metrics are measured and the data collector records one row.
+6. governance: the risk steward proposes, token holders vote, the governor advances
+   (proposals queue, execute after their timelock, or fail);
+7. metrics are measured and the data collector records one row.
 """
 
 from __future__ import annotations
@@ -26,9 +28,17 @@ import pandas as pd
 from .agents.liquidators import Liquidator, LiquidatorParams
 from .agents.lps import LiquidityProvider, LPParams
 from .agents.traders import Trader, TraderParams
+from .agents.voters import (
+    GOVERNANCE_COLUMNS,
+    Voter,
+    create_governance_agents,
+    step_governance,
+    voter_agent_reporters,
+)
 from .datacollection import SampledDataCollector
 from .exchange import Exchange, ExchangeParams, FlashCrash, MarketParams, OracleParams
 from .exchange.params import check_range
+from .governance import AttackParams, Governance, GovernanceParams, GovernorParams
 
 MODEL_COLUMNS = (
     "price",
@@ -62,6 +72,7 @@ MODEL_COLUMNS = (
     "active_traders",
     "open_positions",
     "halted",
+    *GOVERNANCE_COLUMNS,
 )
 
 
@@ -89,6 +100,30 @@ def _params(cls, value, name: str):
             raise ValueError(f"{name} has unknown fields {unknown}; known: {sorted(known)}")
         return cls(**value)
     raise ValueError(f"{name} must be a {cls.__name__} or a dict, got {type(value).__name__}")
+
+
+def _governance_params(value, enabled: bool | None, speed: float | None) -> GovernanceParams:
+    """Governance settings, switched on or off and sped up (speed 2 halves every delay)."""
+    if isinstance(value, dict):
+        value = dict(value)
+        for key, cls in (("governor", GovernorParams), ("attack", AttackParams)):
+            if isinstance(value.get(key), dict):
+                value[key] = _params(cls, value[key], f"governance.{key}")
+    gp = _params(GovernanceParams, value, "governance")
+    changes: dict[str, Any] = {}
+    if enabled is not None:
+        changes["enabled"] = bool(enabled)
+    if speed is not None and speed != 1:
+        speed = check_range("governance_speed", speed, 0.0, 100.0, lo_open=True)
+        g = gp.governor
+        changes["governor"] = dataclasses.replace(
+            g,
+            voting_delay=max(0, round(g.voting_delay / speed)),
+            voting_period=max(1, round(g.voting_period / speed)),
+            timelock=max(0, round(g.timelock / speed)),
+            grace_period=max(1, round(g.grace_period / speed)),
+        )
+    return dataclasses.replace(gp, **changes) if changes else gp
 
 
 def _seed(rng):
@@ -138,6 +173,9 @@ class ExchangeModel(mesa.Model):
         traders: TraderParams | dict | None = None,
         liquidators: LiquidatorParams | dict | None = None,
         lps: LPParams | dict | None = None,
+        governance: GovernanceParams | dict | None = None,
+        governance_enabled: bool | None = None,
+        governance_speed: float | None = None,
         rng: int | str | None = None,
     ) -> None:
         given = {
@@ -181,6 +219,9 @@ class ExchangeModel(mesa.Model):
         traders: TraderParams | dict | None = None,
         liquidators: LiquidatorParams | dict | None = None,
         lps: LPParams | dict | None = None,
+        governance: GovernanceParams | dict | None = None,
+        governance_enabled: bool | None = None,
+        governance_speed: float | None = None,
     ) -> None:
         n_traders = int(check_range("n_traders", n_traders, 0, 10_000_000))
         check_range("initial_fund", initial_fund, 0.0, 1e15)
@@ -218,7 +259,8 @@ class ExchangeModel(mesa.Model):
         self.liquidator_params = _params(LiquidatorParams, liquidators, "liquidators")
         self.lp_params = _params(LPParams, lps, "lps")
 
-        market_rng, self._trader_rng = self.rng.spawn(2)
+        gp = _governance_params(governance, governance_enabled, governance_speed)
+        market_rng, self._trader_rng, governance_rng = self.rng.spawn(3)
         self.exchange = Exchange(
             xp,
             mp,
@@ -256,6 +298,8 @@ class ExchangeModel(mesa.Model):
             for k in range(lqp.count)
         ]
         self._add_traders(list(range(n_traders)))
+        self.governance = Governance(gp, governance_rng, self.exchange)
+        create_governance_agents(self)
 
         self.metrics: dict[str, float] = {}
         self.datacollector = SampledDataCollector(
@@ -268,6 +312,7 @@ class ExchangeModel(mesa.Model):
                     "style": lambda a: a.style,
                 },
                 LiquidityProvider: {"stake": lambda a: a.stake},
+                Voter: voter_agent_reporters(),
             },
             agent_period=self.agent_sample_period,
         )
@@ -346,6 +391,7 @@ class ExchangeModel(mesa.Model):
         ex.finish_liquidations()
         for lp in self.random.sample(self.lps, len(self.lps)):
             lp.step()
+        step_governance(self)
         self._measure()
         self.datacollector.collect(self)
         if ex.market.exhausted:
@@ -404,6 +450,8 @@ class ExchangeModel(mesa.Model):
             "open_positions": int(np.count_nonzero(ex.book.size)),
             "halted": ex.halted,
         }
+        gov = self.governance
+        self.metrics.update({c: float(getattr(gov, c)) for c in GOVERNANCE_COLUMNS})
 
     # -- outputs ------------------------------------------------------------------------
     @property

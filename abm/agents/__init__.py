@@ -3,6 +3,7 @@
 from .liquidators import Liquidator, LiquidatorParams
 from .lps import LiquidityProvider, LPParams
 from .traders import STYLES, Trader, TraderParams
+from .voters import RiskSteward, Voter, create_governance_agents, step_governance
 
 __all__ = [
     "STYLES",
@@ -10,6 +11,10 @@ __all__ = [
     "Liquidator",
     "LiquidatorParams",
     "LiquidityProvider",
+    "RiskSteward",
     "Trader",
     "TraderParams",
+    "Voter",
+    "create_governance_agents",
+    "step_governance",
 ]
