@@ -98,3 +98,24 @@ def test_same_seed_same_governance_history():
         return ev[ev["kind"] == "proposal"].reset_index(drop=True)
 
     pd.testing.assert_frame_equal(history(8), history(8))
+
+
+@pytest.mark.parametrize("defended", [True, False])
+def test_flash_loan_attack_in_the_model(defended):
+    governor = {} if defended else {"voting_delay": 0, "snapshot_voting": False, "timelock": 0}
+    m = ExchangeModel(
+        rng=5,
+        n_traders=100,
+        governance={"attack": {"enabled": True, "step": 60}, "governor": governor},
+    )
+    start = m.exchange.treasury
+    for _ in range(200):
+        m.step()
+        m.check()
+    attacker = m.exchange.ledger.balance("attacker")
+    if defended:
+        assert attacker == 0.0
+        assert m.exchange.treasury >= start
+    else:
+        assert attacker == pytest.approx(start, rel=0.05)
+        assert m.exchange.treasury < 0.05 * start
