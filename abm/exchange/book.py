@@ -71,6 +71,21 @@ class PositionBook:
         else:
             self.size[slot] = rest
 
+    def add_many(self, slots: np.ndarray, sizes: np.ndarray, prices: np.ndarray) -> None:
+        """Grow distinct positions on their own side (volume-weighted entries)."""
+        old = self.size[slots]
+        new = old + sizes
+        self.entry[slots] = (old * self.entry[slots] + sizes * prices) / new
+        self.size[slots] = new
+
+    def reduce_many(self, slots: np.ndarray, sizes: np.ndarray) -> None:
+        """Remove `sizes` (same signs as the positions) from distinct slots."""
+        old = self.size[slots]
+        rest = old - sizes
+        flat = np.abs(rest) <= DUST * np.maximum(1.0, np.abs(old))
+        self.size[slots] = np.where(flat, 0.0, rest)
+        self.entry[slots] = np.where(flat, 0.0, self.entry[slots])
+
     # -- vectorised views ---------------------------------------------------------------
     def upnl(self, mark: float) -> np.ndarray:
         return risk.unrealized_pnl(self.size, self.entry, mark)

@@ -118,9 +118,7 @@ class Exchange:
 
     def exec_price(self, trade_side: int, notional: float) -> float:
         """Oracle ± half-spread ± slippage growing with size relative to vault depth."""
-        depth = max(self.ledger.get(self.vault.id), 1.0)
-        cost = self.params.half_spread + self.params.slippage * notional / depth
-        return self.mark * (1.0 + trade_side * min(cost, 0.5))
+        return float(self._exec_prices(np.array([trade_side]), np.array([notional]))[0])
 
     # -- the step -----------------------------------------------------------------------
     def begin_step(self) -> None:
@@ -173,89 +171,134 @@ class Exchange:
         return self.step < self.halted_until
 
     def open(self, slot: int, side: int, collateral: float, leverage: float) -> bool:
-        """Open or add to a position with `collateral` from the wallet at `leverage`.
+        """Open or add to one position; see `open_many`."""
+        return bool(
+            self.open_many(
+                np.array([slot]), np.array([side]), np.array([collateral]), np.array([leverage])
+            )[0]
+        )
 
-        Rejected (False) while trading is halted, above maximum leverage, against an open
-        position on the other side, or without the collateral in the wallet.
+    def open_many(
+        self,
+        slots: np.ndarray,
+        sides: np.ndarray,
+        collateral: np.ndarray,
+        leverage: np.ndarray,
+    ) -> np.ndarray:
+        """Open or add to distinct positions with collateral from their wallets.
+
+        Returns which orders were accepted. An order is refused while trading is halted,
+        above maximum leverage, against a position on the other side, or without the
+        collateral in the wallet. Every order in a batch sees the same vault depth.
         """
         book = self.book
-        if self.halted or side not in (1, -1) or collateral <= 0:
-            return False
-        if leverage <= 0 or leverage > self.params.max_leverage * (1 + 1e-12):
-            return False
-        if collateral > self.ledger.get(book.wallet_id(slot)):
-            return False
-        if book.size[slot] != 0 and np.sign(book.size[slot]) != side:
-            return False
-        notional = collateral * leverage
-        price = self.exec_price(side, notional)
-        self.ledger.transfer(book.wallet_id(slot), book.margin_id(slot), collateral)
-        self._split_fee(book.margin_id(slot), self.params.taker_fee * notional, "trading_fee")
-        book.add(slot, side * notional / price, price)
-        self.stats.volume += notional
-        return True
+        size = book.size[slots]
+        wallet = self.ledger.balances_of(book.wallet_ids[slots])
+        ok = (
+            (np.abs(sides) == 1)
+            & (collateral > 0)
+            & (collateral <= wallet)
+            & (leverage > 0)
+            & (leverage <= self.params.max_leverage * (1 + 1e-12))
+            & ((size == 0) | (np.sign(size) == sides))
+        )
+        if self.halted:
+            ok[:] = False
+        if not ok.any():
+            return ok
+        s, side, c = slots[ok], sides[ok], collateral[ok]
+        notional = c * leverage[ok]
+        price = self._exec_prices(side, notional)
+        margin_ids = book.margin_ids[s]
+        self.ledger.move(book.wallet_ids[s], margin_ids, c)
+        self._split_fees(margin_ids, self.params.taker_fee * notional, "trading_fee")
+        book.add_many(s, side * notional / price, price)
+        self.stats.volume += float(notional.sum())
+        return ok
 
     def close(self, slot: int, fraction: float = 1.0) -> bool:
-        """Close `fraction` of a position at the execution price; margin goes to the wallet."""
-        book = self.book
-        size = book.size[slot]
-        if size == 0 or not 0 < fraction <= 1:
-            return False
-        q = size * fraction
-        notional = abs(q) * self.mark
-        price = self.exec_price(-int(np.sign(size)), notional)
-        margin = self.ledger.get(book.margin_id(slot))
-        keep = margin * (1.0 - fraction)
-        bk = float(book.entry[slot] - margin / size)
-        shortfall = self.settle(slot, q, price, fee=self.params.taker_fee * notional, keep=keep)
-        self.stats.volume += notional
-        if shortfall > 0:
-            self._owe(slot, int(np.sign(size)), bk, shortfall)
-        return True
+        """Close `fraction` of one position; see `close_many`."""
+        return bool(self.close_many(np.array([slot]), fraction)[0])
 
-    def settle(
-        self,
-        slot: int,
-        q: float,
-        price: float,
-        *,
-        fee: float = 0.0,
-        to_liquidator: float = 0.0,
-        to_fund: float = 0.0,
-        liquidator: int | None = None,
-        keep: float | None = 0.0,
-    ) -> float:
-        """Close `q` (signed like the position) at `price`; return what is still owed.
+    def close_many(self, slots: np.ndarray, fraction: float = 1.0) -> np.ndarray:
+        """Close `fraction` of distinct positions at their execution prices.
 
-        The margin pays, in order: the liquidator's penalty, the fund's penalty, the
-        trading fee, then the realised loss to the vault. What it cannot pay of the loss is
-        the shortfall. Afterwards everything above `keep` goes back to the wallet
-        (`keep=None` leaves the margin with the rest of the position).
+        The closed share of margin, with realised PnL and less the taker fee, goes back to
+        the wallets. A close beyond the bankruptcy price leaves a shortfall for the
+        waterfall. Returns which slots held a position.
         """
-        book, ledger = self.book, self.ledger
-        m = book.margin_id(slot)
-        realized = q * (price - book.entry[slot])
-        book.reduce(slot, q)
-        if realized > 0:
-            paid = ledger.transfer(self.vault.id, m, min(realized, ledger.get(self.vault.id)))
-            if paid < realized:
-                self.stats.unpaid_profit += realized - paid
-                self.record("vault_short", slot=slot, unpaid=realized - paid)
-        if to_liquidator > 0 and liquidator is not None:
-            self.stats.liquidator_rewards += ledger.transfer(
-                m, liquidator, min(to_liquidator, ledger.get(m))
+        if not 0 < fraction <= 1:
+            raise ValueError(f"fraction must be in (0, 1], got {fraction!r}")
+        book = self.book
+        size = book.size[slots]
+        ok = size != 0
+        if not ok.any():
+            return ok
+        s, size = slots[ok], size[ok]
+        q = size * fraction
+        notional = np.abs(q) * self.mark
+        price = self._exec_prices(-np.sign(size), notional)
+        margin = self.ledger.balances_of(book.margin_ids[s])
+        bankrupt_at = book.entry[s] - margin / size
+        short = self.settle_many(
+            s, q, price, fee=self.params.taker_fee * notional, keep=margin * (1.0 - fraction)
+        )
+        self.stats.volume += float(notional.sum())
+        for i in np.flatnonzero(short > 0):
+            self._owe(int(s[i]), int(np.sign(size[i])), float(bankrupt_at[i]), float(short[i]))
+        return ok
+
+    def _exec_prices(self, trade_sides: np.ndarray, notional: np.ndarray) -> np.ndarray:
+        depth = max(self.ledger.get(self.vault.id), 1.0)
+        cost = np.minimum(self.params.half_spread + self.params.slippage * notional / depth, 0.5)
+        return self.mark * (1.0 + trade_sides * cost)
+
+    def settle_many(
+        self,
+        slots: np.ndarray,
+        q: np.ndarray,
+        price: np.ndarray,
+        *,
+        fee: np.ndarray | float = 0.0,
+        to_liquidator: np.ndarray | float = 0.0,
+        to_fund: np.ndarray | float = 0.0,
+        liquidator: int | None = None,
+        keep: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Close `q` (signed like the positions) at `price`; return what each still owes.
+
+        The vault first pays realised profits. Then each margin pays, in order: the
+        liquidator's penalty, the fund's penalty, the trading fee, and the realised loss
+        to the vault; what it cannot pay of the loss is its shortfall. Finally everything
+        above `keep` goes back to the wallet (`keep=None` leaves the margin with the rest
+        of the position, as a partial liquidation does).
+        """
+        book, ledger, vault = self.book, self.ledger, self.vault.id
+        m = book.margin_ids[slots]
+        realized = q * (price - book.entry[slots])
+        book.reduce_many(slots, q)
+        profit = np.maximum(realized, 0.0)
+        owed = float(profit.sum())
+        if owed > 0:
+            paid = ledger.distribute(vault, m, profit * min(1.0, ledger.get(vault) / owed))
+            if paid.sum() < owed * (1 - 1e-12):
+                self.stats.unpaid_profit += owed - float(paid.sum())
+                self.record("vault_short", unpaid=owed - float(paid.sum()))
+        if liquidator is not None and np.any(to_liquidator):
+            self.stats.liquidator_rewards += ledger.collect(
+                m, liquidator, np.minimum(to_liquidator, ledger.balances_of(m))
             )
-        if to_fund > 0:
-            self.fund.note_inflow(
-                "penalty", ledger.transfer(m, self.fund.id, min(to_fund, ledger.get(m)))
-            )
-        if fee > 0:
-            self._split_fee(m, min(fee, ledger.get(m)), "trading_fee")
-        loss = max(-realized, 0.0)
-        paid = ledger.transfer(m, self.vault.id, min(loss, ledger.get(m)))
+        if np.any(to_fund):
+            got = ledger.collect(m, self.fund.id, np.minimum(to_fund, ledger.balances_of(m)))
+            self.fund.note_inflow("penalty", got)
+        if np.any(fee):
+            self._split_fees(m, np.minimum(fee, ledger.balances_of(m)), "trading_fee")
+        loss = np.maximum(-realized, 0.0)
+        paid = np.minimum(loss, ledger.balances_of(m))
+        ledger.collect(m, vault, paid)
         if keep is not None:
-            ledger.transfer(m, book.wallet_id(slot), max(0.0, ledger.get(m) - keep))
-        return float(loss - paid)
+            ledger.move(m, book.wallet_ids[slots], np.maximum(ledger.balances_of(m) - keep, 0.0))
+        return loss - paid
 
     # -- liquidations -------------------------------------------------------------------
     def liquidation_queue(self) -> LiquidationQueue:
@@ -313,14 +356,16 @@ class Exchange:
         price = self.exec_price(-side, closed)
         bk = float(risk.bankruptcy_price(size, entry, margin))
         partial = frac < 1.0
-        shortfall = self.settle(
-            slot,
-            q,
-            price,
-            to_liquidator=to_liq,
-            to_fund=to_fund,
-            liquidator=liquidator,
-            keep=None if partial else 0.0,
+        shortfall = float(
+            self.settle_many(
+                np.array([slot]),
+                np.array([q]),
+                np.array([price]),
+                to_liquidator=to_liq,
+                to_fund=to_fund,
+                liquidator=liquidator,
+                keep=None if partial else np.zeros(1),
+            )[0]
         )
         book.liquidated[slot] += 1
         self.stats.liquidations += 1
@@ -380,27 +425,17 @@ class Exchange:
         return self.vault.withdraw(account, shares, self.vault_nav(), reserve)
 
     # -- fees ---------------------------------------------------------------------------
-    def _fee_parts(self, amount):
-        p = self.params
-        return amount * p.fund_fee_share, amount * p.treasury_fee_share
-
-    def _split_fee(self, src: int, amount: float, kind: str) -> None:
-        if amount <= 0:
-            return
-        to_fund, to_treasury = self._fee_parts(amount)
-        to_vault = amount - to_fund - to_treasury
-        moved = self.ledger.split(
-            src, (self.fund.id, self.treasury_id, self.vault.id), (to_fund, to_treasury, to_vault)
-        )
-        self.fund.note_inflow(kind, to_fund * moved / amount)
-        self.stats.fees += moved
-
     def _split_fees(self, srcs: np.ndarray, amounts: np.ndarray, kind: str) -> float:
-        to_fund, to_treasury = self._fee_parts(amounts)
-        self.fund.note_inflow(kind, self.ledger.collect(srcs, self.fund.id, to_fund))
-        self.ledger.collect(srcs, self.treasury_id, to_treasury)
-        self.ledger.collect(srcs, self.vault.id, amounts - to_fund - to_treasury)
-        total = float(amounts.sum())
+        """Charge fees to many margins and split them between fund, treasury and vault."""
+        p = self.params
+        debited, (to_fund, _, _) = self.ledger.collect_split(
+            srcs,
+            amounts,
+            (self.fund.id, self.treasury_id, self.vault.id),
+            (p.fund_fee_share, p.treasury_fee_share, p.lp_fee_share),
+        )
+        self.fund.note_inflow(kind, to_fund)
+        total = float(debited.sum())
         self.stats.fees += total
         return total
 

@@ -120,38 +120,71 @@ class Ledger:
         return moved
 
     def collect(self, srcs: np.ndarray, dst: AccountRef, amounts: np.ndarray) -> float:
-        """Debit many accounts and credit their sum to one; returns the sum."""
+        """Debit many distinct accounts and credit their sum to one; returns the sum."""
+        moved = self._debit_many(srcs, amounts, "collect")
+        total = float(moved.sum())
+        self._bal[self.id(dst)] += total
+        return total
+
+    def collect_split(
+        self,
+        srcs: np.ndarray,
+        amounts: np.ndarray,
+        dsts: tuple[int, ...],
+        shares: tuple[float, ...],
+    ) -> tuple[np.ndarray, list[float]]:
+        """Debit many distinct accounts once and share the total among `dsts` (a fee split).
+
+        Returns the amounts debited and what each destination received.
+        """
+        moved = self._debit_many(srcs, amounts, "collect")
+        total = float(moved.sum())
+        parts = [total * sh for sh in shares[:-1]]
+        parts.append(total - sum(parts))
+        for d, part in zip(dsts, parts, strict=True):
+            self._bal[d] += part
+        return moved, parts
+
+    def move(self, srcs: np.ndarray, dsts: np.ndarray, amounts: np.ndarray) -> np.ndarray:
+        """Pairwise transfers srcs[i] → dsts[i] between distinct accounts; returns amounts."""
+        moved = self._debit_many(srcs, amounts, "move")
+        self._bal[dsts] += moved
+        return moved
+
+    def distribute(self, src: AccountRef, dsts: np.ndarray, amounts: np.ndarray) -> np.ndarray:
+        """Debit one account and credit many distinct ones; returns what each received.
+
+        A source short of the total by float dust pays out pro rata to its balance.
+        """
+        amounts = self._check_amounts(amounts, "distribute")
+        total = float(amounts.sum())
+        if total == 0.0:
+            return amounts
+        moved = self._debit(self.id(src), total, "distribute")
+        paid = amounts * (moved / total)
+        self._bal[dsts] += paid
+        return paid
+
+    def _check_amounts(self, amounts, what: str) -> np.ndarray:
         amounts = np.asarray(amounts, dtype=np.float64)
+        if amounts.size and not (np.all(amounts >= 0) and np.all(np.isfinite(amounts))):
+            raise LedgerError(f"{what} amounts must be finite and non-negative")
+        return amounts
+
+    def _debit_many(self, srcs: np.ndarray, amounts, what: str) -> np.ndarray:
+        """Debit distinct accounts; float dust short of a balance debits the whole balance."""
+        amounts = self._check_amounts(amounts, what)
         if amounts.size == 0:
-            return 0.0
-        if not np.all(np.isfinite(amounts)) or np.any(amounts < 0):
-            raise LedgerError("collect amounts must be finite and non-negative")
+            return amounts
         have = self._bal[srcs]
         short = have < amounts - self._slack(amounts)
         if np.any(short):
             i = int(np.flatnonzero(short)[0])
             raise LedgerError(
-                f"collect overdraws {self._names[int(srcs[i])]!r} by {amounts[i] - have[i]:.6g}"
+                f"{what} overdraws {self._names[int(srcs[i])]!r} by {amounts[i] - have[i]:.6g}"
             )
-        amounts = np.minimum(amounts, have)
-        np.subtract.at(self._bal, srcs, amounts)
-        total = float(amounts.sum())
-        self._bal[self.id(dst)] += total
-        return total
-
-    def distribute(self, src: AccountRef, dsts: np.ndarray, amounts: np.ndarray) -> float:
-        """Debit one account and credit many; returns the sum."""
-        amounts = np.asarray(amounts, dtype=np.float64)
-        if amounts.size == 0:
-            return 0.0
-        if not np.all(np.isfinite(amounts)) or np.any(amounts < 0):
-            raise LedgerError("distribute amounts must be finite and non-negative")
-        total = float(amounts.sum())
-        s = self.id(src)
-        moved = self._debit(s, total, "distribute")
-        if moved < total:
-            amounts = amounts * (moved / total)
-        np.add.at(self._bal, dsts, amounts)
+        moved = np.minimum(amounts, have)
+        self._bal[srcs] = have - moved
         return moved
 
     # -- external flows -----------------------------------------------------------------

@@ -93,7 +93,9 @@ def _adl(ex: Exchange, sf: Shortfall, left: float) -> float:
         whole = abs(size[j])
         q = min(whole, need) * np.sign(size[j])
         keep = book.margin[j] * (1.0 - abs(q) / whole)
-        ex.settle(int(j), q, sf.bankruptcy_price, keep=keep)
+        ex.settle_many(
+            np.array([j]), np.array([q]), np.array([sf.bankruptcy_price]), keep=np.array([keep])
+        )
         absorbed += abs(q) * gap
         book.adl_hits[j] += 1
         ex.stats.adl_volume += abs(q) * sf.bankruptcy_price

@@ -16,7 +16,10 @@ def make():
 def test_transfers_conserve_and_external_flows_are_declared():
     ledger, ids = make()
     ledger.transfer("a", "b", 40.0)
-    ledger.distribute("a", ids, np.array([10.0, 20.0, 30.0]))
+    ledger.transfer("a", "b", 0.0)
+    ledger.move(np.array([0, 0, 0])[:0], ids[:0], np.zeros(0))
+    for i, amount in zip(ids, [10.0, 20.0, 30.0], strict=True):
+        ledger.transfer("a", int(i), amount)
     ledger.collect(ids, "b", np.array([5.0, 5.0, 5.0]))
     ledger.withdraw("b", 25.0, sink="out")
     ledger.check()
@@ -33,6 +36,24 @@ def test_overdraft_raises_and_changes_nothing():
         ledger.collect(ids, "a", np.array([1.0, 0.0, 0.0]))
     assert ledger.balance("a") == 100.0
     ledger.check()
+
+
+def test_pairwise_moves_and_fee_split():
+    ledger, ids = make()
+    for i in ids:
+        ledger.transfer("a", int(i), 10.0)
+    wallets = ledger.open_block("w", 3)
+    moved = ledger.move(ids, wallets, np.array([1.0, 2.0, 3.0]))
+    assert moved.tolist() == [1.0, 2.0, 3.0]
+    assert ledger.balances_of(wallets).tolist() == [1.0, 2.0, 3.0]
+    debited, parts = ledger.collect_split(
+        ids, np.array([1.0, 1.0, 1.0]), (ledger.id("a"), ledger.id("b")), (0.2, 0.8)
+    )
+    assert debited.tolist() == [1.0, 1.0, 1.0]
+    assert parts == pytest.approx([0.6, 2.4])
+    ledger.check()
+    with pytest.raises(LedgerError, match="move overdraws 'w:0'"):
+        ledger.move(wallets, ids, np.array([5.0, 0.0, 0.0]))
 
 
 def test_negative_amount_rejected():
