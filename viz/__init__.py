@@ -1,0 +1,1 @@
+"""The classroom app: a Solara page built on Mesa's SolaraViz (run `solara run viz/app.py`)."""

@@ -1,0 +1,40 @@
+"""CSS for a classroom projector: big numbers, readable captions, compact legends."""
+
+CSS = """
+.abm-health { flex-wrap: wrap; margin: 4px 0 12px 0; }
+.abm-state, .abm-big, .abm-reason {
+  padding: 10px 16px; border-radius: 10px; min-width: 150px;
+}
+.abm-big, .abm-reason { background: rgba(127, 127, 127, 0.08); }
+.abm-reason { flex: 1 1 260px; }
+.abm-state { color: white; text-align: center; justify-content: center; }
+.abm-state-amber { color: #222; }
+.abm-state-word { font-size: 34px; font-weight: 800; letter-spacing: 2px; line-height: 1.1; }
+.abm-big-label { font-size: 14px; opacity: 0.75; text-transform: uppercase; letter-spacing: .5px; }
+.abm-big-value { font-size: 34px; font-weight: 700; line-height: 1.15; }
+.abm-big-note { font-size: 14px; opacity: 0.75; }
+.abm-reason-text { font-size: 17px; line-height: 1.35; }
+.abm-chart { margin-bottom: 14px; }
+.abm-chart-title { font-size: 17px; font-weight: 700; }
+.abm-legend { font-size: 13px; line-height: 1.6; }
+.abm-legend-item { margin-right: 12px; white-space: nowrap; }
+.abm-chart-img { max-width: 100%; height: auto; }
+.abm-caption { font-size: 13px; opacity: 0.8; }
+.abm-feed-line { font-size: 14px; line-height: 1.35; margin: 4px 0; display: flex; gap: 6px; }
+.abm-feed-step { white-space: nowrap; font-weight: 600; min-width: 82px; }
+.abm-feed-words { flex: 1 1 auto; }
+.abm-explainer, .abm-info { font-size: 15px; }
+.abm-explainer table { border-collapse: collapse; margin-top: 6px; }
+.abm-explainer td, .abm-explainer th {
+  padding: 2px 10px; border-bottom: 1px solid rgba(127, 127, 127, 0.3);
+}
+/* Mesa's sliders: keep the value visible (Vuetify shows it only while dragging). */
+.v-navigation-drawer .v-slider__thumb-label-container { display: block !important; }
+.v-navigation-drawer .v-slider__thumb-label {
+  transform: translate(-50%, 4px) !important; left: 50% !important; border-radius: 8px !important;
+  width: auto !important; min-width: 28px; height: 20px !important; padding: 0 6px;
+  font-size: 12px; white-space: nowrap; background-color: #1565c0 !important;
+}
+.v-navigation-drawer .v-slider__thumb-label > * { transform: none !important; }
+.v-navigation-drawer .v-input__slider { margin-top: 18px; }
+"""
