@@ -27,7 +27,7 @@ import pandas as pd
 
 from .agents.liquidators import Liquidator, LiquidatorParams
 from .agents.lps import LiquidityProvider, LPParams
-from .agents.traders import Trader, TraderParams
+from .agents.traders import Trader, TraderParams, TraderState, act
 from .agents.voters import (
     GOVERNANCE_COLUMNS,
     Voter,
@@ -260,7 +260,7 @@ class ExchangeModel(mesa.Model):
         self.lp_params = _params(LPParams, lps, "lps")
 
         gp = _governance_params(governance, governance_enabled, governance_speed)
-        market_rng, self._trader_rng, governance_rng = self.rng.spawn(3)
+        market_rng, self.trader_rng, governance_rng = self.rng.spawn(3)
         self.exchange = Exchange(
             xp,
             mp,
@@ -277,6 +277,7 @@ class ExchangeModel(mesa.Model):
         self._share_prices: deque[float] = deque(maxlen=self.lp_params.window + 1)
         self.traders_by_slot: list[Trader | None] = [None] * n_traders
         self._wake = np.full(n_traders, np.inf)
+        self.trader_state = TraderState(n_traders)
         self._free: list[int] = []
 
         lpp = self.lp_params
@@ -327,14 +328,15 @@ class ExchangeModel(mesa.Model):
     def _add_traders(self, slots: list[int]) -> None:
         if not slots:
             return
-        drawn = self.trader_params.draw(self._trader_rng, len(slots))
-        first = self._trader_rng.geometric(self.trader_params.activity, len(slots))
-        self._wake[slots] = self.steps + first
+        idx = np.asarray(slots)
+        drawn = self.trader_params.draw(self.trader_rng, idx.size)
+        self.trader_state.assign(idx, drawn)
+        self._wake[idx] = self.steps + self.trader_rng.geometric(
+            self.trader_params.activity, idx.size
+        )
         for k, slot in enumerate(slots):
             self.exchange.fund_wallet(slot, float(drawn["wealth"][k]))
-            self.traders_by_slot[slot] = Trader(
-                self, slot, drawn["style"][k], drawn["leverage"][k], drawn["stake"][k]
-            )
+            self.traders_by_slot[slot] = Trader(self, slot)
 
     def trader_leaves(self, trader: Trader, reason: str) -> None:
         """A trader closes out, takes its wallet and its slot becomes free."""
@@ -350,33 +352,28 @@ class ExchangeModel(mesa.Model):
     def _arrivals(self) -> None:
         if not self._free or self.trader_params.arrival_rate <= 0:
             return
-        n = min(int(self._trader_rng.poisson(self.trader_params.arrival_rate)), len(self._free))
+        n = min(int(self.trader_rng.poisson(self.trader_params.arrival_rate)), len(self._free))
         self._add_traders([self._free.pop(0) for _ in range(n)])
 
-    def wake(self, slot: int, step: int) -> None:
-        """Schedule the trader in `slot` to act at `step`."""
-        self._wake[slot] = step
+    def wake(self, slots, steps) -> None:
+        """Schedule the traders in `slots` to act at `steps`."""
+        self._wake[slots] = steps
 
-    def _due_traders(self) -> list[Trader]:
-        """Traders whose wake-up time has come, in random order.
+    def _due_traders(self) -> np.ndarray:
+        """Slots of traders whose wake-up time has come, in random order.
 
         Traders choose when they next look at the market, so a step costs one vectorised
-        scan plus the traders who act, not a Python call per trader.
+        scan plus one batch decision for those who act, not a Python call per trader.
         """
         due = np.flatnonzero(self._wake <= self.steps)
-        if due.size > 1:
-            due = self._trader_rng.permutation(due)
-        by_slot = self.traders_by_slot
-        return [t for t in (by_slot[i] for i in due.tolist()) if t is not None]
+        return self.trader_rng.permutation(due) if due.size > 1 else due
 
     # -- the step -----------------------------------------------------------------------
     def step(self) -> None:
         ex = self.exchange
         ex.begin_step()
         self._arrivals()
-        for trader in self._due_traders():
-            if self.traders_by_slot[trader.slot] is trader:
-                trader.step()
+        act(self, self._due_traders())
         queue = ex.liquidation_queue()
         self.liquidation_queue = list(
             zip(

@@ -4,13 +4,15 @@ Four styles share one class: noise traders pick a side at random, momentum trade
 follow the last day's return, mean-reverters bet against the deviation from the two-day
 mean, gamblers take near-maximum leverage. Leverage appetite rises with fund health
 (a strong fund gives confidence); traders who suffer ADL or a socialised loss may leave.
+
+Traders choose when they next look at the market; all traders due in a step decide
+together in `act`, one vectorised pass, and trade through the exchange's batch orders.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from random import Random
 
 import mesa
 import numpy as np
@@ -18,13 +20,6 @@ import numpy as np
 from ..exchange.params import check_range
 
 STYLES = ("noise", "momentum", "mean_reversion", "gambler")
-
-
-def geometric(random: Random, p: float) -> int:
-    """Steps until the first success of a chance-`p` trial (1, 2, ...), by inversion."""
-    if p >= 1.0:
-        return 1
-    return 1 + int(math.log(1.0 - random.random()) / math.log1p(-p))
 
 
 @dataclass
@@ -107,118 +102,137 @@ class TraderParams:
         }
 
 
-class Trader(mesa.Agent):
-    """One trader holding one isolated position in slot `slot` of the position book."""
+class TraderState:
+    """Per-slot behavioural state of all traders, in arrays the batch decision reads."""
 
-    def __init__(self, model, slot: int, style: str, leverage: float, stake: float) -> None:
+    def __init__(self, capacity: int) -> None:
+        self.style = np.zeros(capacity, dtype=np.int8)
+        self.base_leverage = np.ones(capacity)
+        self.stake = np.zeros(capacity)
+        self.opened_at = np.zeros(capacity, dtype=np.int64)
+        self.hold_for = np.zeros(capacity, dtype=np.int64)
+        self.seen_losses = np.zeros(capacity, dtype=np.int64)
+
+    def assign(self, slots: np.ndarray, drawn: dict[str, np.ndarray]) -> None:
+        self.style[slots] = [STYLES.index(s) for s in drawn["style"]]
+        self.base_leverage[slots] = drawn["leverage"]
+        self.stake[slots] = drawn["stake"]
+        self.opened_at[slots] = 0
+        self.hold_for[slots] = 0
+        self.seen_losses[slots] = 0
+
+
+MOMENTUM, MEAN_REVERSION = STYLES.index("momentum"), STYLES.index("mean_reversion")
+
+
+class Trader(mesa.Agent):
+    """One trader holding one isolated position in slot `slot` of the position book.
+
+    Its behavioural state lives in the model's `TraderState` arrays so that all traders
+    due in a step decide together in `act`; `step()` makes one trader decide alone.
+    """
+
+    def __init__(self, model, slot: int) -> None:
         super().__init__(model)
         self.slot = slot
-        self.style = str(style)
-        self.base_leverage = float(leverage)
-        self.stake = float(stake)
-        self.hold_for = 0
-        self.opened_at = 0
-        self._seen_losses = 0
+
+    @property
+    def style(self) -> str:
+        return STYLES[self.model.trader_state.style[self.slot]]
 
     # -- what the data collector reads -------------------------------------------------
     @property
     def equity(self) -> float:
-        ex = self.model.exchange
+        ex, slot = self.model.exchange, self.slot
         book = ex.book
         return float(
-            book.wallet[self.slot]
-            + book.margin[self.slot]
-            + book.size[self.slot] * (ex.mark - book.entry[self.slot])
+            book.wallet[slot] + book.margin[slot] + book.size[slot] * (ex.mark - book.entry[slot])
         )
 
     @property
     def leverage(self) -> float:
-        ex = self.model.exchange
+        ex, slot = self.model.exchange, self.slot
         book = ex.book
-        if book.size[self.slot] == 0:
+        if book.size[slot] == 0:
             return 0.0
-        eq = book.margin[self.slot] + book.size[self.slot] * (ex.mark - book.entry[self.slot])
-        notional = abs(book.size[self.slot]) * ex.mark
-        return notional / eq if eq > 0 else math.inf
+        eq = book.margin[slot] + book.size[slot] * (ex.mark - book.entry[slot])
+        notional = abs(book.size[slot]) * ex.mark
+        return float(notional / eq) if eq > 0 else math.inf
 
     @property
     def liquidated(self) -> int:
         return int(self.model.exchange.book.liquidated[self.slot])
 
-    # -- behaviour ---------------------------------------------------------------------
     def step(self) -> None:
-        """Act, then choose when to look at the market again."""
-        if self._act():
-            self._schedule()
+        act(self.model, np.array([self.slot]))
 
-    def _act(self) -> bool:
-        """Returns False when the trader left the market."""
-        model, ex = self.model, self.model.exchange
-        book, tp = ex.book, model.trader_params
-        slot = self.slot
-        losses = int(book.adl_hits[slot] + book.socialized_hits[slot])
-        if losses > self._seen_losses:
-            self._seen_losses = losses
-            if self.random.random() < tp.exit_after_loss:
-                model.trader_leaves(self, reason="loss")
-                return False
-        wallet = ex.ledger.get(book.wallet_id(slot))
-        if book.size[slot] != 0:
-            if model.steps - self.opened_at >= self.hold_for or self._signal_flipped():
-                ex.close(slot)
-            elif self.random.random() < tp.adjust:
-                self._adjust(wallet)
-            return True
-        if wallet < tp.min_wallet:
-            model.trader_leaves(self, reason="broke")
-            return False
-        leverage = min(self._desired_leverage(), ex.params.max_leverage)
-        if ex.open(slot, self._choose_side(), wallet * self.stake, leverage):
-            self.opened_at = model.steps
-            self.hold_for = geometric(self.random, 1.0 / tp.holding_mean)
-        return True
 
-    def _schedule(self) -> None:
-        """Idle traders look again after a geometric wait; holders also at their exit time."""
-        model = self.model
-        wait = geometric(self.random, model.trader_params.activity)
-        if model.exchange.book.size[self.slot] != 0:
-            wait = max(1, min(wait, self.opened_at + self.hold_for - model.steps))
-        model.wake(self.slot, model.steps + wait)
+def act(model, slots: np.ndarray) -> None:
+    """Every trader in `slots` decides and acts, then chooses when to look again.
 
-    def _adjust(self, wallet: float) -> None:
-        """Add to a winner on the same side, or halve a loser."""
-        ex = self.model.exchange
-        size = ex.book.size[self.slot]
-        if size * (ex.mark - ex.book.entry[self.slot]) >= 0:
-            if wallet >= self.model.trader_params.min_wallet:
-                leverage = min(self._desired_leverage(), ex.params.max_leverage)
-                ex.open(self.slot, int(np.sign(size)), wallet * self.stake, leverage)
-        else:
-            ex.close(self.slot, 0.5)
+    Rules, per trader: after an ADL or a socialised loss it may leave; a holder closes
+    when its holding time is up or its signal turns against it, and otherwise sometimes
+    adds to a winner or halves a loser; a flat trader with money opens a position on its
+    signal's side (noise traders and gamblers toss a coin) at its leverage, scaled by
+    appetite and by confidence in the insurance fund; a flat trader without money leaves.
+    """
+    ex, tp, st = model.exchange, model.trader_params, model.trader_state
+    book, rng, now = ex.book, model.trader_rng, model.steps
+    n = slots.size
+    if n == 0:
+        return
+    losses = book.adl_hits[slots] + book.socialized_hits[slots]
+    hit = losses > st.seen_losses[slots]
+    st.seen_losses[slots] = losses
+    leave = hit & (rng.random(n) < tp.exit_after_loss)
 
-    def _signal(self) -> float:
-        market, tp = self.model.exchange.market, self.model.trader_params
-        if self.style == "momentum":
-            return market.log_return(tp.momentum_lookback)
-        if self.style == "mean_reversion":
-            return -market.deviation_from_mean(tp.reversion_window)
-        return 0.0
+    size = book.size[slots]
+    wallet = ex.ledger.balances_of(book.wallet_ids[slots])
+    style = st.style[slots]
+    signal = np.zeros(n)
+    signal[style == MOMENTUM] = ex.market.log_return(tp.momentum_lookback)
+    signal[style == MEAN_REVERSION] = -ex.market.deviation_from_mean(tp.reversion_window)
+    direction = np.sign(signal)
 
-    def _choose_side(self) -> int:
-        s = self._signal()
-        if s != 0.0:
-            return 1 if s > 0 else -1
-        return 1 if self.random.random() < 0.5 else -1
+    holding = (size != 0) & ~leave
+    flipped = (direction != 0) & (direction != np.sign(size))
+    close = holding & ((now - st.opened_at[slots] >= st.hold_for[slots]) | flipped)
+    adjust = holding & ~close & (rng.random(n) < tp.adjust)
+    winning = size * (ex.mark - book.entry[slots]) >= 0
+    add = adjust & winning & (wallet >= tp.min_wallet)
+    halve = adjust & ~winning
+    flat = (size == 0) & ~leave
+    broke = flat & (wallet < tp.min_wallet)
+    opening = flat & ~broke
 
-    def _signal_flipped(self) -> bool:
-        if self.style not in ("momentum", "mean_reversion"):
-            return False
-        s = self._signal()
-        return s != 0.0 and np.sign(s) != np.sign(self.model.exchange.book.size[self.slot])
+    confidence = min(model.fund_confidence, 2.0)
+    appetite = tp.appetite * (1.0 + tp.appetite_sensitivity * (confidence - 1.0))
+    leverage = np.minimum(st.base_leverage[slots] * appetite, ex.params.max_leverage)
+    coin = np.where(rng.random(n) < 0.5, 1, -1)
+    side = np.where(holding, np.sign(size), np.where(direction != 0, direction, coin))
 
-    def _desired_leverage(self) -> float:
-        """Base leverage scaled by appetite and by confidence in the insurance fund."""
-        tp = self.model.trader_params
-        confidence = min(self.model.fund_confidence, 2.0)
-        return self.base_leverage * tp.appetite * (1.0 + tp.appetite_sensitivity * (confidence - 1))
+    ex.close_many(slots[close])
+    ex.close_many(slots[halve], 0.5)
+    growing = add | opening
+    accepted = ex.open_many(
+        slots[growing],
+        side[growing].astype(np.int64),
+        (wallet * st.stake[slots])[growing],
+        leverage[growing],
+    )
+    fresh = slots[growing][accepted & opening[growing]]
+    st.opened_at[fresh] = now
+    st.hold_for[fresh] = rng.geometric(1.0 / tp.holding_mean, fresh.size)
+
+    by_slot = model.traders_by_slot
+    for slot in slots[leave].tolist():
+        model.trader_leaves(by_slot[slot], reason="loss")
+    for slot in slots[broke].tolist():
+        model.trader_leaves(by_slot[slot], reason="broke")
+
+    stay = slots[~(leave | broke)]
+    wait = rng.geometric(tp.activity, stay.size)
+    open_now = book.size[stay] != 0
+    exit_in = st.opened_at[stay] + st.hold_for[stay] - now
+    wait = np.where(open_now, np.maximum(1, np.minimum(wait, exit_in)), wait)
+    model.wake(stay, now + wait)

@@ -204,6 +204,7 @@ class Exchange:
         )
         if self.halted:
             ok[:] = False
+        ok[ok] = self._within_oi_cap(collateral[ok] * leverage[ok])
         if not ok.any():
             return ok
         s, side, c = slots[ok], sides[ok], collateral[ok]
@@ -215,6 +216,15 @@ class Exchange:
         book.add_many(s, side * notional / price, price)
         self.stats.volume += float(notional.sum())
         return ok
+
+    def _within_oi_cap(self, notional: np.ndarray) -> np.ndarray:
+        """Orders that fit, in order, under open interest ≤ `max_oi_to_vault` × vault.
+
+        As GMX reserves pool liquidity for open interest: a pool cannot back positions far
+        larger than itself.
+        """
+        room = self.params.max_oi_to_vault * self.ledger.get(self.vault.id) - self.open_interest()
+        return np.cumsum(notional) <= room
 
     def close(self, slot: int, fraction: float = 1.0) -> bool:
         """Close `fraction` of one position; see `close_many`."""
@@ -417,11 +427,15 @@ class Exchange:
         return self.vault.deposit(account, amount, self.vault_nav())
 
     def lp_withdraw(self, account: int, shares: float) -> float:
-        """Redeem shares at NAV; blocked while halted, and never below what winners are owed."""
+        """Redeem shares at NAV; blocked while halted.
+
+        The vault keeps what winners are owed plus the reserve that backs open interest
+        (open interest / `max_oi_to_vault`), as GMX blocks withdrawals at its caps.
+        """
         if self.halted:
             return 0.0
         owed = float(np.maximum(self.book.upnl(self.mark), 0.0).sum())
-        reserve = owed + self.params.vault_floor * self.open_interest()
+        reserve = owed + self.open_interest() / self.params.max_oi_to_vault
         return self.vault.withdraw(account, shares, self.vault_nav(), reserve)
 
     # -- fees ---------------------------------------------------------------------------

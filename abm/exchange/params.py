@@ -59,6 +59,7 @@ class ExchangeParams:
     min_partial_notional: float = 1_000.0
     waterfall: tuple[str, ...] = WATERFALL_STAGES
     vault_floor: float = 0.10
+    max_oi_to_vault: float = 2.0
     fund_cover_cap: float = math.inf
     adl_ranking: str = "bitmex"
     halt_steps: int = 24
@@ -119,6 +120,7 @@ class ExchangeParams:
         check_range("slippage", self.slippage, 0.0, 100.0)
         check_range("min_partial_notional", self.min_partial_notional, 0.0, math.inf)
         check_range("vault_floor", self.vault_floor, 0.0, 10.0)
+        check_range("max_oi_to_vault", self.max_oi_to_vault, 0.0, 1000.0, lo_open=True)
         check_range("fund_cover_cap", self.fund_cover_cap, 0.0, math.inf)
         check_range("halt_steps", self.halt_steps, 0, 1_000_000)
         check_range("fund_target", self.fund_target, 0.0, 10.0)

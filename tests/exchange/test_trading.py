@@ -1,0 +1,96 @@
+"""Opening and closing positions against the vault."""
+
+import numpy as np
+import pytest
+from conftest import place
+
+
+def test_open_pays_fee_split_and_close_returns_margin_and_profit(build):
+    ex, _ = build(fund=0.0, half_spread=0.0, taker_fee=0.001)
+    ex.fund_wallet(0, 1_000.0)
+    assert ex.open(0, 1, 100.0, 10.0)  # 1,000 notional at 100, fee 1
+    assert ex.book.size[0] == pytest.approx(10.0)
+    assert ex.book.margin[0] == pytest.approx(99.0)
+    # 20 % of fees to the fund, 10 % to the treasury, the rest to the vault
+    assert ex.fund.balance == pytest.approx(0.2)
+    assert ex.treasury == pytest.approx(0.1)
+    ex.oracle.price = 110.0
+    vault_before = ex.vault.balance
+    assert ex.close(0)
+    assert ex.book.size[0] == 0.0
+    # profit 100 from the vault, fee 1.1 on the 1,100 closed
+    assert ex.book.wallet[0] == pytest.approx(900.0 + 99.0 + 100.0 - 1.1)
+    assert ex.vault.balance == pytest.approx(vault_before - 100.0 + 1.1 * 0.7)
+    ex.check()
+
+
+def test_partial_close_keeps_the_rest_of_the_margin(build):
+    ex, _ = build(half_spread=0.0)
+    place(ex, 0, 10.0, 100.0, 100.0)
+    ex.oracle.price = 90.0
+    assert ex.close(0, 0.5)
+    assert ex.book.size[0] == pytest.approx(5.0)
+    assert ex.book.margin[0] == pytest.approx(50.0)
+    assert ex.book.wallet[0] == pytest.approx(50.0 - 50.0)  # half the margin less the loss
+    ex.check()
+
+
+@pytest.mark.parametrize(
+    ("side", "collateral", "leverage", "why"),
+    [
+        (1, 100.0, 11.0, "above maximum leverage"),
+        (1, 2_000.0, 2.0, "more than the wallet"),
+        (-1, 100.0, 2.0, "against an open long"),
+        (0, 100.0, 2.0, "no side"),
+    ],
+)
+def test_orders_refused(build, side, collateral, leverage, why):
+    ex, _ = build()
+    place(ex, 0, 1.0, 100.0, 10.0)
+    ex.fund_wallet(0, 1_000.0)
+    assert not ex.open(0, side, collateral, leverage), why
+
+
+def test_open_interest_capped_by_the_vault(build):
+    ex, _ = build(vault=10_000.0, max_oi_to_vault=1.0)
+    for slot in range(3):
+        ex.fund_wallet(slot, 1_000.0)
+    accepted = ex.open_many(
+        np.arange(3), np.array([1, -1, 1]), np.full(3, 1_000.0), np.full(3, 4.0)
+    )
+    # 4,000 + 4,000 fit under 10,000 of vault; the third would not
+    assert accepted.tolist() == [True, True, False]
+    assert ex.open_interest() == pytest.approx(8_000.0, rel=0.05)
+
+
+def test_lp_cannot_withdraw_what_backs_open_interest(build):
+    ex, _ = build(vault=0.0, max_oi_to_vault=2.0, half_spread=0.0)
+    lp = ex.open_lp_account("lp:1", 10_000.0)
+    ex.lp_deposit(lp, 10_000.0)
+    place(ex, 0, 100.0, 100.0, 1_000.0)  # 10,000 of open interest
+    paid = ex.lp_withdraw(lp, ex.vault.shares[lp])
+    assert paid == pytest.approx(5_000.0)
+    assert ex.vault.balance == pytest.approx(5_000.0)
+    ex.check()
+
+
+def test_batch_and_one_by_one_opens_agree(build):
+    a, _ = build()
+    b, _ = build()
+    for ex in (a, b):
+        for slot in range(3):
+            ex.fund_wallet(slot, 500.0)
+    a.open_many(np.arange(3), np.array([1, -1, 1]), np.full(3, 100.0), np.array([2.0, 3.0, 4.0]))
+    for slot, side, lev in zip(range(3), (1, -1, 1), (2.0, 3.0, 4.0), strict=True):
+        b.open(slot, side, 100.0, lev)
+    assert a.book.size == pytest.approx(b.book.size)
+    assert a.book.entry == pytest.approx(b.book.entry)
+
+
+def test_halt_refuses_opens_but_allows_closes(build):
+    ex, _ = build()
+    place(ex, 0, 1.0, 100.0, 10.0)
+    ex.fund_wallet(1, 100.0)
+    ex.halted_until = ex.step + 5
+    assert not ex.open(1, 1, 50.0, 2.0)
+    assert ex.close(0)
