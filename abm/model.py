@@ -27,7 +27,7 @@ import pandas as pd
 
 from .agents.liquidators import Liquidator, LiquidatorParams
 from .agents.lps import LiquidityProvider, LPParams
-from .agents.traders import Trader, TraderParams, TraderState, act
+from .agents.traders import Trader, TraderParams, TraderState, act, trader_columns
 from .agents.voters import (
     GOVERNANCE_COLUMNS,
     Voter,
@@ -316,6 +316,7 @@ class ExchangeModel(mesa.Model):
                 Voter: voter_agent_reporters(),
             },
             agent_period=self.agent_sample_period,
+            vectorised={Trader: trader_columns},
         )
         self._measure()
         self.datacollector.collect(self)

@@ -167,6 +167,28 @@ class Trader(mesa.Agent):
         act(self.model, np.array([self.slot]))
 
 
+def trader_columns(model) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Every trader's equity, leverage, liquidations and style, computed from the arrays."""
+    by_slot = model.traders_by_slot
+    slots = np.array([i for i, t in enumerate(by_slot) if t is not None], dtype=np.int64)
+    ex = model.exchange
+    book = ex.book
+    size, margin = book.size[slots], book.margin[slots]
+    position_equity = margin + size * (ex.mark - book.entry[slots])
+    notional = np.abs(size) * ex.mark
+    with np.errstate(divide="ignore", invalid="ignore"):
+        leverage = np.where(
+            size == 0, 0.0, np.where(position_equity > 0, notional / position_equity, np.inf)
+        )
+    ids = np.array([by_slot[i].unique_id for i in slots.tolist()], dtype=np.int64)
+    return ids, {
+        "equity": book.wallet[slots] + position_equity,
+        "leverage": leverage,
+        "liquidated": book.liquidated[slots],
+        "style": np.array(STYLES, dtype=object)[model.trader_state.style[slots]],
+    }
+
+
 def act(model, slots: np.ndarray) -> None:
     """Every trader in `slots` decides and acts, then chooses when to look again.
 

@@ -186,3 +186,15 @@ def test_fund_depletion_passes_losses_down_the_waterfall():
     assert covered + sum(e.get("covered", 0.0) for e in m.events if e["kind"] == "adl") == (
         pytest.approx(st.bad_debt)
     )
+
+
+def test_vectorised_trader_records_match_the_agents():
+    m = run_checked(ExchangeModel(rng=6, n_traders=120, agent_sample_period=1), 60)
+    frame = m.datacollector.get_agenttype_vars_dataframe(Trader).xs(60, level="Step")
+    assert len(frame) == len(m.traders)
+    for trader in m.traders:
+        row = frame.loc[trader.unique_id]
+        assert row["equity"] == pytest.approx(trader.equity)
+        assert row["leverage"] == pytest.approx(trader.leverage)
+        assert row["liquidated"] == trader.liquidated
+        assert row["style"] == trader.style
