@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import mesa
+import numpy as np
 
 from ..exchange.params import check_range
 
@@ -55,24 +56,29 @@ class Liquidator(mesa.Agent):
         return self.model.exchange.ledger.balance(self.account)
 
     def step(self) -> None:
-        """Work through the shared queue, most rewarding first, skipping unprofitable ones."""
+        """Pick from the shared queue, most rewarding first, within throughput and capital.
+
+        The queue is sorted by reward, so the first position not worth the gas ends the
+        search; positions too big for the remaining capital are left to others.
+        """
         ex = self.model.exchange
         queue = self.model.liquidation_queue
         budget = self.capital * self.capital_leverage
-        taken = 0
+        can_pay = int(self.capital // self.gas_cost) if self.gas_cost > 0 else self.throughput
+        chosen: list[int] = []
         i = 0
-        while taken < self.throughput and i < len(queue):
+        while len(chosen) < min(self.throughput, can_pay) and i < len(queue):
             slot, reward, closed = queue[i]
-            if reward <= self.gas_cost or self.capital < self.gas_cost:
+            if reward <= self.gas_cost:
                 break
             if closed > budget:
                 i += 1
                 continue
             queue.pop(i)
-            result = ex.liquidate(slot, self.account)
-            if result is None:
-                continue
-            ex.ledger.withdraw(self.account, self.gas_cost, sink="gas")
+            chosen.append(slot)
             budget -= closed
-            taken += 1
-        self.done += taken
+        if not chosen:
+            return
+        done = ex.liquidate_many(np.array(chosen), self.account)
+        ex.ledger.withdraw(self.account, self.gas_cost * len(done), sink="gas")
+        self.done += len(done)

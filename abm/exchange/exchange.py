@@ -273,14 +273,14 @@ class Exchange:
         to_liquidator: np.ndarray | float = 0.0,
         to_fund: np.ndarray | float = 0.0,
         liquidator: int | None = None,
-        keep: np.ndarray | None = None,
+        keep: np.ndarray,
     ) -> np.ndarray:
         """Close `q` (signed like the positions) at `price`; return what each still owes.
 
         The vault first pays realised profits. Then each margin pays, in order: the
         liquidator's penalty, the fund's penalty, the trading fee, and the realised loss
         to the vault; what it cannot pay of the loss is its shortfall. Finally everything
-        above `keep` goes back to the wallet (`keep=None` leaves the margin with the rest
+        above `keep` goes back to the wallet (`keep=inf` leaves the margin with the rest
         of the position, as a partial liquidation does).
         """
         book, ledger, vault = self.book, self.ledger, self.vault.id
@@ -306,8 +306,7 @@ class Exchange:
         loss = np.maximum(-realized, 0.0)
         paid = np.minimum(loss, ledger.balances_of(m))
         ledger.collect(m, vault, paid)
-        if keep is not None:
-            ledger.move(m, book.wallet_ids[slots], np.maximum(ledger.balances_of(m) - keep, 0.0))
+        ledger.move(m, book.wallet_ids[slots], np.maximum(ledger.balances_of(m) - keep, 0.0))
         return loss - paid
 
     # -- liquidations -------------------------------------------------------------------
@@ -347,58 +346,83 @@ class Exchange:
         return bool(eq < risk.maintenance_requirement(n, self.params))
 
     def liquidate(self, slot: int, liquidator: int) -> Liquidation | None:
-        """Close a position below maintenance; the penalty goes to `liquidator` and the fund."""
-        if not self.is_liquidatable(slot):
-            return None
+        """Liquidate one position; see `liquidate_many`."""
+        done = self.liquidate_many(np.array([slot]), liquidator)
+        return done[0] if done else None
+
+    def liquidate_many(self, slots: np.ndarray, liquidator: int) -> list[Liquidation]:
+        """Close distinct positions below maintenance, paying penalties to `liquidator`.
+
+        Slots no longer below maintenance are skipped. Each closes partially where that
+        brings the rest back to initial margin, else fully; the penalty goes to the
+        liquidator and the fund; a shortfall waits for the waterfall.
+        """
         book, p, mark = self.book, self.params, self.mark
-        size, entry, margin = book.size[slot], book.entry[slot], book.margin[slot]
+        slots = np.asarray(slots, dtype=np.int64)
+        size = book.size[slots]
+        margin = self.ledger.balances_of(book.margin_ids[slots])
+        entry = book.entry[slots]
         eq = margin + size * (mark - entry)
-        frac = float(self._close_fraction(np.array([eq]), np.array([abs(size) * mark]))[0])
+        notional = np.abs(size) * mark
+        below = (notional > 0) & (eq < risk.maintenance_requirement(notional, p))
+        if not below.any():
+            return []
+        slots, size, margin, entry, eq = (a[below] for a in (slots, size, margin, entry, eq))
+        frac = self._close_fraction(eq, notional[below])
         q = size * frac
-        closed = abs(q) * mark
-        pen, to_liq, to_fund = (
-            float(x)
-            for x in risk.penalty(
-                closed, eq, p.penalty_rate, p.penalty_fund_share, p.bankrupt_penalty_to_liquidator
-            )
+        closed = np.abs(q) * mark
+        pen, to_liq, to_fund = risk.penalty(
+            closed, eq, p.penalty_rate, p.penalty_fund_share, p.bankrupt_penalty_to_liquidator
         )
-        side = int(np.sign(size))
-        price = self.exec_price(-side, closed)
-        bk = float(risk.bankruptcy_price(size, entry, margin))
+        side = np.sign(size)
+        price = self._exec_prices(-side, closed)
+        bankrupt_at = entry - margin / size
         partial = frac < 1.0
-        shortfall = float(
-            self.settle_many(
-                np.array([slot]),
-                np.array([q]),
-                np.array([price]),
-                to_liquidator=to_liq,
-                to_fund=to_fund,
-                liquidator=liquidator,
-                keep=None if partial else np.zeros(1),
-            )[0]
-        )
-        book.liquidated[slot] += 1
-        self.stats.liquidations += 1
-        self.stats.liquidation_volume += closed
-        self._liq_flow -= side * closed
-        self.record(
-            "liquidation",
-            slot=slot,
-            side=side,
-            notional=closed,
-            price=price,
-            mark=mark,
-            bankruptcy_price=bk,
-            penalty=pen,
+        short = self.settle_many(
+            slots,
+            q,
+            price,
             to_liquidator=to_liq,
             to_fund=to_fund,
-            shortfall=shortfall,
-            partial=partial,
-            liquidator=self.ledger.name(liquidator),
+            liquidator=liquidator,
+            keep=np.where(partial, np.inf, 0.0),
         )
-        if shortfall > 0:
-            self._owe(slot, side, bk, shortfall)
-        return Liquidation(slot, closed, price, pen, to_liq, to_fund, shortfall, partial)
+        book.liquidated[slots] += 1
+        self.stats.liquidations += int(slots.size)
+        self.stats.liquidation_volume += float(closed.sum())
+        self._liq_flow -= float((side * closed).sum())
+        who = self.ledger.name(liquidator)
+        done = []
+        for k, slot in enumerate(slots.tolist()):
+            item = Liquidation(
+                slot,
+                float(closed[k]),
+                float(price[k]),
+                float(pen[k]),
+                float(to_liq[k]),
+                float(to_fund[k]),
+                float(short[k]),
+                bool(partial[k]),
+            )
+            self.record(
+                "liquidation",
+                slot=slot,
+                side=int(side[k]),
+                notional=item.closed_notional,
+                price=item.price,
+                mark=mark,
+                bankruptcy_price=float(bankrupt_at[k]),
+                penalty=item.penalty,
+                to_liquidator=item.to_liquidator,
+                to_fund=item.to_fund,
+                shortfall=item.shortfall,
+                partial=item.partial,
+                liquidator=who,
+            )
+            if item.shortfall > 0:
+                self._owe(slot, int(side[k]), float(bankrupt_at[k]), item.shortfall)
+            done.append(item)
+        return done
 
     def _owe(self, slot: int, side: int, bankruptcy_price: float, amount: float) -> None:
         self.stats.bad_debt += amount
