@@ -29,6 +29,8 @@ class PositionBook:
         self.adl_hits = np.zeros(capacity, dtype=np.int64)
         self.socialized_hits = np.zeros(capacity, dtype=np.int64)
         self.liquidated = np.zeros(capacity, dtype=np.int64)
+        self._gross = 0.0
+        self._net = 0.0
         self._m0 = int(self.margin_ids[0]) if capacity else 0
         self._w0 = int(self.wallet_ids[0]) if capacity else 0
 
@@ -54,37 +56,37 @@ class PositionBook:
         return self.size[slot] != 0.0
 
     def add(self, slot: int, size: float, price: float) -> None:
-        """Add to a position on its own side at `price` (volume-weighted entry)."""
+        """Add to one position on its own side at `price`."""
         old = self.size[slot]
         if old != 0.0 and np.sign(old) != np.sign(size):
             raise ValueError("add() only grows a position on its own side; close it first")
-        new = old + size
-        self.entry[slot] = (old * self.entry[slot] + size * price) / new
-        self.size[slot] = new
-
-    def reduce(self, slot: int, size: float) -> None:
-        """Remove `size` (same sign as the position) from a slot."""
-        rest = self.size[slot] - size
-        if abs(rest) <= DUST * max(1.0, abs(self.size[slot])):
-            self.size[slot] = 0.0
-            self.entry[slot] = 0.0
-        else:
-            self.size[slot] = rest
+        self.add_many(np.array([slot]), np.array([size]), np.array([price]))
 
     def add_many(self, slots: np.ndarray, sizes: np.ndarray, prices: np.ndarray) -> None:
         """Grow distinct positions on their own side (volume-weighted entries)."""
         old = self.size[slots]
         new = old + sizes
         self.entry[slots] = (old * self.entry[slots] + sizes * prices) / new
-        self.size[slots] = new
+        self._set(slots, old, new)
 
     def reduce_many(self, slots: np.ndarray, sizes: np.ndarray) -> None:
         """Remove `sizes` (same signs as the positions) from distinct slots."""
         old = self.size[slots]
         rest = old - sizes
         flat = np.abs(rest) <= DUST * np.maximum(1.0, np.abs(old))
-        self.size[slots] = np.where(flat, 0.0, rest)
         self.entry[slots] = np.where(flat, 0.0, self.entry[slots])
+        self._set(slots, old, np.where(flat, 0.0, rest))
+
+    def _set(self, slots: np.ndarray, old: np.ndarray, new: np.ndarray) -> None:
+        """Write sizes and keep the running gross and net size in step."""
+        self.size[slots] = new
+        self._gross += float(np.abs(new).sum() - np.abs(old).sum())
+        self._net += float(new.sum() - old.sum())
+
+    def resync(self) -> None:
+        """Recompute the running totals exactly (once a step), so float drift cannot build."""
+        self._gross = float(np.abs(self.size).sum())
+        self._net = float(self.size.sum())
 
     # -- vectorised views ---------------------------------------------------------------
     def upnl(self, mark: float) -> np.ndarray:
@@ -98,7 +100,7 @@ class PositionBook:
         return np.flatnonzero(risk.liquidatable(self.margin, self.size, self.entry, mark, params))
 
     def open_interest(self, mark: float) -> tuple[float, float]:
-        """Long and short open interest in quote units."""
-        long_base = float(self.size[self.size > 0].sum())
-        short_base = float(-self.size[self.size < 0].sum())
+        """Long and short open interest in quote units, from the running totals."""
+        long_base = max(0.0, 0.5 * (self._gross + self._net))
+        short_base = max(0.0, 0.5 * (self._gross - self._net))
         return long_base * mark, short_base * mark

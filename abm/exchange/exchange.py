@@ -124,6 +124,7 @@ class Exchange:
     def begin_step(self) -> None:
         """Move the market and the oracle, then charge borrow fees."""
         self.step += 1
+        self.book.resync()
         self.stats.bad_debt_step = 0.0
         self.oracle.update(self.step, self.market.step())
         if self.halted:
