@@ -12,6 +12,7 @@ component: there is no model in a module global.
 
 from __future__ import annotations
 
+import html
 import sys
 from pathlib import Path
 
@@ -43,14 +44,26 @@ RENDER_INTERVAL = 5
 
 
 @solara.component
-def PresetPicker(preset: solara.Reactive[str], on_pick, available: list[str], about: dict):
-    """The preset select (in the sidebar, above Mesa's controls) and its one-line summary."""
+def PresetPicker(preset: solara.Reactive[str], on_pick, shown: dict[str, str], about: dict):
+    """The preset select (in the sidebar, above Mesa's controls) and its one-line summary.
+
+    `shown` maps preset names to the titles the select lists.
+    """
+    by_title = {title: name for name, title in shown.items()}
     with solara.Card("Preset", classes=["abm-preset"]):
-        solara.Select(label="Preset", value=preset.value, values=available, on_value=on_pick)
+        solara.Select(
+            label="Preset",
+            value=shown[preset.value],
+            values=list(by_title),
+            on_value=lambda title: on_pick(by_title[title]),
+        )
         if about.get("description"):
-            solara.Text(about["description"], classes=["abm-caption"])
-        solara.Text(
-            "Picking a preset loads it at once; the sliders below change the next Reset.",
+            solara.HTML(tag="p", unsafe_innerHTML=html.escape(about["description"]))
+        solara.HTML(
+            tag="p",
+            unsafe_innerHTML=(
+                "Picking a preset loads it at once. The sliders below change the next <b>Reset</b>."
+            ),
             classes=["abm-caption"],
         )
 
@@ -75,18 +88,19 @@ def Dashboard(model, info: dict | None = None):
             with solara.lab.Tab("One liquidation, step by step"):
                 LiquidationExplainer(model, version=version)
         with solara.Column():
+            EventFeed(model, version=version)
             ClassroomInfo(
                 model,
                 info,
                 title=(info or {}).get("title") or "About this model",
                 version=version,
             )
-            EventFeed(model, version=version)
 
 
 @solara.component
 def Page():
     available = solara.use_memo(presets.names, [])
+    shown = solara.use_memo(lambda: presets.titles(available), [])
     preset = solara.use_reactive(presets.default_name(available))
     first = solara.use_memo(lambda: presets.build(preset.value), [])
     model = solara.use_reactive(first)
@@ -105,7 +119,7 @@ def Page():
     solara.Style(CSS)
     solara.Title("Insurance fund classroom")
     with solara.Sidebar():
-        PresetPicker(preset, pick, available, info)
+        PresetPicker(preset, pick, shown, info)
     # Keyed on the preset: a new preset remounts SolaraViz so its sliders (and what Reset
     # passes to the model) start again from that preset's values.
     SolaraViz(

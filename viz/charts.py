@@ -15,7 +15,7 @@ from matplotlib.axes import Axes
 from matplotlib.collections import PolyCollection
 
 from . import data
-from .figures import COLORS, Extent, LiveFigure, finite_range, money_axis, pct_axis
+from .figures import COLORS, STATIC, Extent, LiveFigure, finite_range, money_axis, pct_axis
 from .refresh import frame_version
 
 
@@ -274,18 +274,20 @@ def draw_leverage(ax: Axes, edges: np.ndarray, counts: np.ndarray, max_lev: floa
     left, right = edges[:-1] + gap, edges[1:] - gap
     bars = [[(a, 0), (a, c), (b, c), (b, 0)] for a, b, c in zip(left, right, counts, strict=True)]
     ax.add_collection(PolyCollection(bars, facecolors=leverage_colors(edges, max_lev), lw=0))
-    ax.axvline(max_lev, color=COLORS["target"], lw=1.0, ls="--")
-    ax.text(
+    line = ax.axvline(max_lev, color=COLORS["target"], lw=1.0, ls="--")
+    label = ax.text(
         max_lev,
         0.97,
         f" max leverage {max_lev:.0f}×",
         transform=ax.get_xaxis_transform(),
-        fontsize=8.5,
+        fontsize=9.5,
         va="top",
         color="0.25",
     )
+    line.set_gid(STATIC)
+    label.set_gid(STATIC)
     top = float(max(counts.max() if counts.size else 0, 5))
-    return Extent((0.0, float(edges[-1])), (0.0, top), y_floor_zero=True)
+    return Extent((0.0, float(edges[-1])), (0.0, top), y_floor_zero=True, key=max_lev)
 
 
 @solara.component

@@ -25,18 +25,19 @@ FEED_KINDS = (
 )
 """Kinds the feed shows; trader arrivals and exits are left out as noise."""
 
-ICONS = {
-    "liquidation": "🔻",
-    "bad_debt": "🛡️",
-    "adl": "⚖️",
-    "socialized": "👥",
-    "halt": "⛔",
-    "param_change": "🔧",
-    "injection": "💰",
-    "proposal": "🗳️",
-    "proposal_execution_failed": "⚠️",
-    "vault_short": "⚠️",
+KIND_COLORS = {
+    "liquidation": "#d62728",
+    "bad_debt": "#e65100",
+    "adl": "#ff7f00",
+    "socialized": "#b15928",
+    "halt": "#000000",
+    "param_change": "#1565c0",
+    "injection": "#2e7d32",
+    "proposal": "#6a1b9a",
+    "proposal_execution_failed": "#6a1b9a",
+    "vault_short": "#9e9e9e",
 }
+"""A coloured dot per kind (emoji fonts are missing on many classroom machines)."""
 
 STAGE_WORDS = {
     "insurance_fund": "the insurance fund",
@@ -218,7 +219,8 @@ def feed_lines(
 def feed_html(lines: list[tuple[int, str, str]]) -> str:
     rows = [
         f'<div class="abm-feed-line abm-feed-{kind}">'
-        f'<span class="abm-feed-step">{ICONS.get(kind, "•")} step {step}</span>'
+        f'<span class="abm-feed-step"><span style="color:{KIND_COLORS.get(kind, "#777")}">●</span>'
+        f" step {step}</span>"
         f'<span class="abm-feed-words">{html.escape(words)}</span></div>'
         for step, kind, words in lines
     ]

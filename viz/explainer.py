@@ -8,6 +8,7 @@ import solara
 
 from .data import money, pct, price
 from .events import STAGE_WORDS
+from .markup import Prose
 from .refresh import frame_version
 from .text import WORKED_EXAMPLE
 
@@ -141,7 +142,7 @@ def LiquidationExplainer(model, with_shortfall: bool = False, version: int | Non
     prefer = solara.use_reactive(with_shortfall)
     w = find_walkthrough(model.events, with_shortfall=prefer.value)
     with solara.Card("One liquidation, step by step", classes=["abm-explainer"]):
-        solara.Markdown(WORKED_EXAMPLE)
+        Prose(WORKED_EXAMPLE)
         solara.Switch(label="Show the latest one that left bad debt", value=prefer)
         if w is None:
             solara.Info(
@@ -149,4 +150,4 @@ def LiquidationExplainer(model, with_shortfall: bool = False, version: int | Non
                 "latest one will be explained here with its real numbers."
             )
         else:
-            solara.Markdown(walkthrough_markdown(w))
+            Prose(walkthrough_markdown(w))

@@ -26,7 +26,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-WIDTH, HEIGHT, DPI = 5.6, 2.4, 90
+WIDTH, HEIGHT, DPI = 4.8, 2.3, 90
 COLORS = {
     "price": "#1f4e9c",
     "oracle": "#f28e2b",
@@ -58,24 +58,46 @@ class Extent:
     x: tuple[float, float]
     y: tuple[float, float]
     y_floor_zero: bool = False
+    y_exact: bool = False
+    """Rows of a categorical chart: use `y` as it is, no nice rounding."""
+    key: Any = None
+    """What the static artists (gid "static": labels, edges) show; a change redraws them."""
+
+
+STATIC = "static"
+"""The gid of artists that belong to the cached background (see `Extent.key`)."""
 
 
 class BlitChart:
     """One Agg figure and axes; `render(draw)` returns PNG bytes of the current data."""
 
-    def __init__(self, width: float = WIDTH, height: float = HEIGHT, dpi: int = DPI) -> None:
+    def __init__(
+        self,
+        width: float = WIDTH,
+        height: float = HEIGHT,
+        dpi: int = DPI,
+        *,
+        bare: bool = False,
+    ) -> None:
         self.figure = Figure(figsize=(width, height), dpi=dpi)
         self.canvas = FigureCanvasAgg(self.figure)
-        ax = self.figure.add_axes((0.11, 0.11, 0.87, 0.85))
-        ax.tick_params(labelsize=9)
-        ax.xaxis.set_major_locator(MaxNLocator(6, integer=True))
+        if bare:  # no axes at all: a drawing (the voter network)
+            self.ax = self.figure.add_axes((0.01, 0.01, 0.98, 0.98))
+            self.ax.set_axis_off()
+            self._background = None
+            self._key = None
+            self.full_draws = 0
+            return
+        ax = self.figure.add_axes((0.13, 0.12, 0.84, 0.84))
+        ax.tick_params(labelsize=10)
+        ax.xaxis.set_major_locator(MaxNLocator(5, integer=True))
         ax.yaxis.set_major_locator(MaxNLocator(5))
         ax.grid(alpha=0.25, lw=0.6)
         for side in ("top", "right"):
             ax.spines[side].set_visible(False)
         self.ax = ax
         self._background = None
-        self._limits: tuple | None = None
+        self._key: tuple | None = None
         self.full_draws = 0
 
     def data_artists(self) -> list:
@@ -90,20 +112,20 @@ class BlitChart:
         extent = draw(ax)
         if extent is not None:
             self._apply(extent)
-        limits = (ax.get_xlim(), ax.get_ylim())
-        artists = self.data_artists()
-        if self._background is None or limits != self._limits:
-            for a in artists:
+        key = (ax.get_xlim(), ax.get_ylim(), extent.key if extent is not None else None)
+        dynamic = [a for a in self.data_artists() if a.get_gid() != STATIC]
+        if self._background is None or key != self._key:
+            for a in dynamic:
                 a.set_visible(False)
             self.canvas.draw()
             self._background = self.canvas.copy_from_bbox(self.figure.bbox)
-            self._limits = limits
+            self._key = key
             self.full_draws += 1
-            for a in artists:
+            for a in dynamic:
                 a.set_visible(True)
         else:
             self.canvas.restore_region(self._background)
-        for a in sorted(artists, key=lambda a: a.get_zorder()):
+        for a in sorted(dynamic, key=lambda a: a.get_zorder()):
             ax.draw_artist(a)
         return self.png()
 
@@ -117,9 +139,12 @@ class BlitChart:
     def _apply(self, extent: Extent) -> None:
         ax = self.ax
         x0, x1 = extent.x
-        ax.set_xlim(*sticky_limits(ax.get_xlim() if self._limits else None, x0, x1, pad=0.0))
+        ax.set_xlim(*sticky_limits(ax.get_xlim() if self._key else None, x0, x1, pad=0.0))
         y0, y1 = extent.y
-        current = ax.get_ylim() if self._limits else None
+        if extent.y_exact:
+            ax.set_ylim(y0, y1)
+            return
+        current = ax.get_ylim() if self._key else None
         lo, hi = sticky_limits(current, y0, y1, floor_zero=extent.y_floor_zero)
         ax.set_ylim(lo, hi)
 
@@ -214,6 +239,8 @@ def LiveFigure(
     legend: Legend | None = None,
     caption: str = "",
     version: int = 0,
+    size: tuple[float, float] = (WIDTH, HEIGHT),
+    bare: bool = False,
 ):
     """A chart that redraws `draw(ax)` once per Mesa frame (model, step or update_counter).
 
@@ -221,7 +248,7 @@ def LiveFigure(
     chart components that use it read Mesa's `update_counter` and pass it as `version`
     (one subscription per chart, not two: each subscriber costs a render pass).
     """
-    chart = solara.use_memo(BlitChart, [model])
+    chart = solara.use_memo(lambda: BlitChart(*size, bare=bare), [model])
     png = solara.use_memo(lambda: chart.render(draw), [model, model.steps, version])
     with solara.Column(gap="2px", classes=["abm-chart"]):
         solara.HTML(tag="div", unsafe_innerHTML=title, classes=["abm-chart-title"])

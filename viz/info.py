@@ -6,7 +6,10 @@ from collections.abc import Mapping
 
 import solara
 
+from abm.exchange.market import FlashCrash, Trend
+
 from .data import money, pct
+from .markup import Prose
 from .refresh import frame_version
 from .text import DEFAULT_INFO, INFO_SECTIONS
 
@@ -19,15 +22,25 @@ def info_sections(info: Mapping[str, str] | None) -> list[tuple[str, str]]:
     ]
 
 
+def shocks_summary(model) -> str:
+    """The scripted shocks of this run, in words."""
+    parts = []
+    for shock in model.exchange.market.params.shocks:
+        if isinstance(shock, FlashCrash):
+            parts.append(f"a {pct(shock.drop, 0)} flash crash at step {shock.start}")
+        elif isinstance(shock, Trend):
+            way = "fall" if shock.change < 0 else "rise"
+            parts.append(f"a {pct(abs(shock.change), 0)} {way} from step {shock.start}")
+        else:
+            parts.append(type(shock).__name__)
+    return " and ".join(parts) or "no scripted crash"
+
+
 def run_summary(model) -> str:
     """The knobs of this run in one line."""
-    s = model.settings
     p = model.exchange.params
-    shock = (
-        f"a {pct(s['shock_size'], 0)} flash crash at step {s['shock_step']}"
-        if s.get("shock_size", 0) > 0
-        else "no scripted crash"
-    )
+    s = model.settings
+    shock = shocks_summary(model)
     return (
         f"This run: {model.n_traders} traders, leverage appetite "
         f"{model.trader_params.appetite:g}× (max {p.max_leverage:.0f}×), penalty "
@@ -54,5 +67,5 @@ def ClassroomInfo(
     with solara.Card(title, classes=["abm-info"]):
         solara.Text(run_summary(model), classes=["abm-caption"])
         for i, (heading, text) in enumerate(sections):
-            with solara.Details(heading, expand=i < 2):
-                solara.Markdown(text)
+            with solara.Details(heading, expand=i == 0):
+                Prose(text)

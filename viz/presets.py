@@ -32,6 +32,15 @@ def names() -> list[str]:
     return found or [NO_PRESET]
 
 
+def titles(available: list[str]) -> dict[str, str]:
+    """What the picker shows for each preset: its `[info]` title, else its name."""
+    out = {}
+    for name in available:
+        title = info(name).get("title") or name.replace("_", " ").capitalize()
+        out[name] = title if title not in out.values() else f"{title} ({name})"
+    return out
+
+
 def default_name(available: list[str]) -> str:
     return next((p for p in PREFERRED if p in available), available[0])
 
@@ -89,9 +98,9 @@ def slider_values(model: ExchangeModel) -> dict[str, Any]:
     }
     gov = getattr(model, "governance", None)
     if accepts("governance_enabled"):
-        values["governance_enabled"] = bool(s.get("governance_enabled", gov is not None))
+        values["governance_enabled"] = bool(gov is not None and gov.enabled)
     if accepts("governance_speed"):
-        values["governance_speed"] = float(s.get("governance_speed", 1.0))
+        values["governance_speed"] = float(s.get("governance_speed") or 1.0)
     return values
 
 

@@ -20,6 +20,8 @@ CSS = """
 .abm-legend-item { margin-right: 12px; white-space: nowrap; }
 .abm-chart-img { max-width: 100%; height: auto; }
 .abm-caption { font-size: 13px; opacity: 0.8; }
+.abm-feed .abm-feed-list { max-height: 360px; overflow-y: auto; }
+.abm-preset p { font-size: 14px; margin: 6px 0; }
 .abm-feed-line { font-size: 14px; line-height: 1.35; margin: 4px 0; display: flex; gap: 6px; }
 .abm-feed-step { white-space: nowrap; font-weight: 600; min-width: 82px; }
 .abm-feed-words { flex: 1 1 auto; }
@@ -28,6 +30,12 @@ CSS = """
 .abm-explainer td, .abm-explainer th {
   padding: 2px 10px; border-bottom: 1px solid rgba(127, 127, 127, 0.3);
 }
+.abm-params { border-collapse: collapse; font-size: 14px; margin-top: 6px; }
+.abm-params td {
+  padding: 2px 12px 2px 0; border-bottom: 1px solid rgba(127, 127, 127, 0.2); white-space: nowrap;
+}
+.abm-params tr.abm-changed td { color: #1565c0; }
+.abm-gov-number { font-size: 15px; font-weight: 600; }
 /* Mesa's sliders: keep the value visible (Vuetify shows it only while dragging). */
 .v-navigation-drawer .v-slider__thumb-label-container { display: block !important; }
 .v-navigation-drawer .v-slider__thumb-label {
