@@ -1,0 +1,494 @@
+"""The scenario schema: pydantic v2 models built from the simulation's own dataclasses.
+
+Each section of a scenario file (`exchange`, `market`, `oracle`, `traders`, ...) is a
+pydantic model generated from the parameter dataclass it configures, so the two cannot
+drift apart: the field names, types and defaults come from the dataclass, and after the
+types are checked the dataclass itself is constructed so that its ranges and cross-field
+rules (maintenance below initial margin, fee shares summing to at most one, ...) apply
+too. Every model forbids unknown keys and checks types strictly (a string is never
+silently read as a number). Errors are collected into one `ScenarioError` whose message
+names the field path, e.g. ``exchange.maintenance_margin``, and the allowed values.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import re
+import types
+import typing
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    create_model,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from ..agents.liquidators import LiquidatorParams
+from ..agents.lps import LPParams
+from ..agents.traders import STYLES, TraderParams
+from ..exchange.market import FlashCrash, MarketParams, Trend, load_price_csv
+from ..exchange.oracle import OracleParams
+from ..exchange.params import ADL_RANKINGS, WATERFALL_STAGES, ExchangeParams, check_range
+from ..governance import GovernanceParams
+from ..model import DEFAULTS
+
+
+class ScenarioError(ValueError):
+    """A scenario that cannot be loaded: one readable message naming the field path."""
+
+
+STRICT = ConfigDict(extra="forbid", strict=True, validate_default=True)
+
+INFO_FIELDS = (
+    "description",
+    "what_is_it",
+    "how_it_works",
+    "how_to_use_it",
+    "things_to_notice",
+    "things_to_try",
+)
+
+
+# -- turning dataclass annotations into pydantic types ---------------------------------
+def _as_tuple(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _pyd_type(tp: Any, path: str, special: dict[str, Any]) -> Any:
+    """The pydantic annotation that checks a value of dataclass annotation `tp`.
+
+    Variable-length tuples become lists (TOML has arrays, not tuples); fixed tuples
+    accept arrays; nested dataclasses become nested section models.
+    """
+    if path in special:
+        return special[path]
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if dataclasses.is_dataclass(tp):
+        return section_model(tp, path, special=special)
+    if origin in (types.UnionType, typing.Union):
+        return typing.Union[tuple(_pyd_type(a, path, special) for a in args)]  # noqa: UP007
+    if origin is tuple:
+        if len(args) == 2 and args[1] is Ellipsis:
+            return list[_pyd_type(args[0], f"{path}[]", special)]
+        inner = tuple(_pyd_type(a, f"{path}[]", special) for a in args)
+        return Annotated[tuple[inner], BeforeValidator(_as_tuple)]
+    if origin is list:
+        return list[_pyd_type(args[0], f"{path}[]", special)]
+    if origin is dict:
+        return dict[_pyd_type(args[0], f"{path}{{}}", special), _pyd_type(args[1], path, special)]
+    return tp
+
+
+def _plain(value: Any) -> Any:
+    """A dataclass default as TOML would give it: tuples as lists, dataclasses as tables."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def _native(value: Any, tp: Any) -> Any:
+    """Convert a validated pydantic value back to what the dataclass field expects."""
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if isinstance(value, BaseModel):
+        return value.to_params() if hasattr(value, "to_params") else value
+    if origin in (types.UnionType, typing.Union):
+        for a in args:
+            if a is type(None) and value is None:
+                return None
+        non_none = [a for a in args if a is not type(None)]
+        return _native(value, non_none[0]) if len(non_none) == 1 else value
+    if origin is tuple and isinstance(value, list | tuple):
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_native(v, args[0]) for v in value)
+        return tuple(_native(v, a) for v, a in zip(value, args, strict=False))
+    if origin is dict and isinstance(value, dict):
+        return {k: _native(v, args[1]) for k, v in value.items()}
+    if origin is list and isinstance(value, list | tuple):
+        return [_native(v, args[0]) for v in value]
+    return value
+
+
+def _qualify(path: str, msg: str, names: typing.Iterable[str], aliases: dict[str, str]):
+    """Split a dataclass message into a separator and the text to put after a field path.
+
+    `check_range("maintenance_margin", ...)` says ``maintenance_margin must be ...``;
+    inside the `exchange` section that becomes ``exchange.maintenance_margin must be ...``
+    (separator "."). A message that does not start with a field name gets ": ".
+    """
+    last = path.rsplit(".", 1)[-1].split("[", 1)[0]
+    for prefix in (f"{last}.", "flash_crash.", "trend."):
+        if msg.startswith(prefix):
+            msg = msg[len(prefix) :]
+            break
+    for alias, name in aliases.items():
+        if msg.startswith(alias + " "):
+            msg = name + msg[len(alias) :]
+    for name in sorted(names, key=len, reverse=True):
+        if re.match(rf"{re.escape(name)}\b", msg):
+            return ".", msg
+    return ": ", msg
+
+
+_SECTION_CACHE: dict[tuple[type, str], type[BaseModel]] = {}
+
+
+def section_model(
+    cls: type,
+    path: str,
+    *,
+    special: dict[str, Any] | None = None,
+    extra: dict[str, tuple[Any, Any]] | None = None,
+    aliases: dict[str, str] | None = None,
+) -> type[BaseModel]:
+    """A strict pydantic model for dataclass `cls`, reported under the field path `path`.
+
+    `special` maps field paths to hand-written annotations (e.g. a literal list of
+    allowed values); `extra` adds fields that are not in the dataclass (they are left out
+    of `to_params()` and returned by `extras()`).
+    """
+    key = (cls, path)
+    if key in _SECTION_CACHE and not extra:
+        return _SECTION_CACHE[key]
+    special = special or {}
+    aliases = aliases or {}
+    hints = typing.get_type_hints(cls)
+    fields: dict[str, Any] = {}
+    dc_fields = [f for f in dataclasses.fields(cls) if f.init]
+    for f in dc_fields:
+        tp = hints[f.name]
+        ann = _pyd_type(tp, f"{path}.{f.name}", special)
+        if f.default is not dataclasses.MISSING:
+            default = Field(default_factory=lambda v=f.default: _plain(v))
+        elif f.default_factory is not dataclasses.MISSING:
+            default = Field(default_factory=lambda make=f.default_factory: _plain(make()))
+        else:
+            default = ...
+        fields[f.name] = (ann, default)
+    extra = extra or {}
+    fields.update(extra)
+    names = [f.name for f in dc_fields]
+
+    def to_params(self):
+        return cls(**{n: _native(getattr(self, n), hints[n]) for n in names})
+
+    def extras(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in extra}
+
+    def _check(self):
+        try:
+            self.to_params()
+        except (ValueError, TypeError) as exc:
+            sep, text = _qualify(path, str(exc), names, aliases)
+            raise PydanticCustomError(
+                "scenario_rule", "{text}", {"sep": sep, "text": text}
+            ) from None
+        return self
+
+    model = create_model(
+        f"{cls.__name__}Section",
+        __config__=STRICT,
+        __doc__=f"The `{path}` section: the fields of `{cls.__module__}.{cls.__name__}`.",
+        __validators__={"check_dataclass": model_validator(mode="after")(_check)},
+        **fields,
+    )
+    model.to_params = to_params
+    model.extras = extras
+    model.dataclass = cls
+    if not extra:
+        _SECTION_CACHE[key] = model
+    return model
+
+
+# -- ranges for the fields that are not in any dataclass --------------------------------
+def _ranged(name: str, lo: float, hi: float, **kw: bool) -> Callable[[Any], Any]:
+    def check(v):
+        check_range(name, v, lo, hi, **kw)
+        return v
+
+    return AfterValidator(check)
+
+
+def _nonneg_int(name: str, hi: int) -> Any:
+    return Annotated[int, _ranged(name, 0, hi)]
+
+
+def _money(name: str) -> Any:
+    return Annotated[float, _ranged(name, 0.0, 1e15)]
+
+
+# -- shocks: a discriminated list of tables ---------------------------------------------
+FlashCrashSection = section_model(
+    FlashCrash,
+    "market.shocks[]",
+    extra={"kind": (Literal["flash_crash"], ...)},
+)
+TrendSection = section_model(
+    Trend,
+    "market.shocks[]",
+    extra={"kind": (Literal["trend"], ...)},
+)
+Shock = Annotated[FlashCrashSection | TrendSection, Field(discriminator="kind")]
+
+_EXCHANGE_SPECIAL = {
+    "exchange.waterfall": list[Literal[WATERFALL_STAGES]],
+    "exchange.adl_ranking": Literal[ADL_RANKINGS],
+}
+_TRADER_SPECIAL = {
+    "traders.mix": dict[Literal[STYLES], float],
+    "traders.leverage": dict[Literal[STYLES], float],
+}
+
+
+def _check_replay(path: str | None) -> str | None:
+    if path is not None:
+        load_price_csv(path, field="market.replay_path")
+    return path
+
+
+ExchangeSection = section_model(
+    ExchangeParams,
+    "exchange",
+    special=_EXCHANGE_SPECIAL,
+    extra={
+        "initial_fund": (_money("initial_fund"), DEFAULTS["initial_fund"]),
+        "treasury": (_money("treasury"), DEFAULTS["treasury"]),
+    },
+)
+MarketSection = section_model(
+    MarketParams,
+    "market",
+    special={
+        "market.shocks": list[Shock],
+        "market.replay_path": Annotated[str | None, AfterValidator(_check_replay)],
+    },
+)
+OracleSection = section_model(OracleParams, "oracle")
+TradersSection = section_model(
+    TraderParams,
+    "traders",
+    special=_TRADER_SPECIAL,
+    extra={"count": (_nonneg_int("count", 10_000_000), DEFAULTS["n_traders"])},
+    aliases={"leverage_appetite": "appetite"},
+)
+LiquidatorsSection = section_model(LiquidatorParams, "liquidators")
+LPsSection = section_model(LPParams, "lps")
+GovernanceSection = section_model(GovernanceParams, "governance")
+
+
+class Info(BaseModel):
+    """Classroom text shown by the browser app (NetLogo's Info tab)."""
+
+    model_config = STRICT
+    title: str = ""
+    description: str = ""
+    what_is_it: str = ""
+    how_it_works: str = ""
+    how_to_use_it: str = ""
+    things_to_notice: str = ""
+    things_to_try: str = ""
+
+
+class Run(BaseModel):
+    """How long to run and with which seed."""
+
+    model_config = STRICT
+    steps: Annotated[int, _ranged("steps", 1, 10**8)] = 2000
+    seed: Annotated[int, _ranged("seed", 0, 2**63 - 1)] = 0
+    agent_sample_period: Annotated[int, _ranged("agent_sample_period", 0, 10**9)] = DEFAULTS[
+        "agent_sample_period"
+    ]
+
+
+def _default(section: type[BaseModel]) -> Any:
+    return Field(default_factory=section)
+
+
+_SECTIONS: dict[str, Any] = {
+    "info": (Info, _default(Info)),
+    "run": (Run, _default(Run)),
+    "market": (MarketSection, _default(MarketSection)),
+    "oracle": (OracleSection, _default(OracleSection)),
+    "exchange": (ExchangeSection, _default(ExchangeSection)),
+    "traders": (TradersSection, _default(TradersSection)),
+    "liquidators": (LiquidatorsSection, _default(LiquidatorsSection)),
+    "lps": (LPsSection, _default(LPsSection)),
+    "governance": (GovernanceSection, _default(GovernanceSection)),
+}
+
+SECTION_NAMES = tuple(k for k in _SECTIONS if k not in ("info", "run"))
+
+
+class _ScenarioBase(BaseModel):
+    model_config = STRICT
+
+    def model_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for `ExchangeModel` (nested sections as dicts)."""
+        kwargs: dict[str, Any] = {
+            "rng": self.run.seed,
+            "agent_sample_period": self.run.agent_sample_period,
+            "n_traders": self.traders.count,
+            "initial_fund": self.exchange.initial_fund,
+            "treasury": self.exchange.treasury,
+        }
+        for name in SECTION_NAMES:
+            params = getattr(self, name).to_params()
+            kwargs[name] = {
+                f.name: getattr(params, f.name) for f in dataclasses.fields(params) if f.init
+            }
+        return kwargs
+
+    def get(self, path: str) -> Any:
+        """The value at a dotted path, e.g. ``exchange.penalty_rate``."""
+        node: Any = self.model_dump(mode="python")
+        for part in path.split("."):
+            node = node[int(part)] if isinstance(node, list) else node[part]
+        return node
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every field, with `name` and `extends` left out: what a TOML file would hold."""
+        return self.model_dump(mode="python", exclude={"name", "extends", "source"})
+
+
+Scenario = create_model(
+    "Scenario",
+    __base__=_ScenarioBase,
+    __doc__=(
+        "A complete, validated scenario: market, oracle, exchange, agents, governance and "
+        "run settings, plus the classroom text in `info`."
+    ),
+    name=(str, ""),
+    extends=(str | None, None),
+    source=(str | None, None),
+    **_SECTIONS,
+)
+
+
+# -- error messages ---------------------------------------------------------------------
+def _allowed_keys(loc: tuple) -> list[str]:
+    model: Any = Scenario
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part) if hasattr(model, "model_fields") else None
+        if field is None:
+            return []
+        ann = field.annotation
+        candidates = [ann, *typing.get_args(ann)]
+        nxt = None
+        for c in candidates:
+            for cc in [c, *typing.get_args(c)]:
+                if isinstance(cc, type) and issubclass(cc, BaseModel):
+                    nxt = cc
+                    break
+            if nxt:
+                break
+        if nxt is None:
+            return []
+        model = nxt
+    return sorted(model.model_fields) if hasattr(model, "model_fields") else []
+
+
+def _path(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part == "[key]" or (part in ("flash_crash", "trend") and out.endswith("]")):
+            continue
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+_TYPE_WORDS = {
+    "float_type": "a number",
+    "int_type": "a whole number",
+    "int_from_float": "a whole number",
+    "bool_type": "true or false",
+    "string_type": "a string",
+    "list_type": "an array",
+    "tuple_type": "an array",
+    "dict_type": "a table",
+    "model_type": "a table",
+    "model_attributes_type": "a table",
+}
+
+
+def describe_error(err: dict) -> str:
+    """One pydantic error as ``path must be ..., got ...``."""
+    loc = tuple(err["loc"])
+    kind = err["type"]
+    path = _path(loc)
+    got = err.get("input")
+    if kind == "extra_forbidden":
+        allowed = _allowed_keys(loc)
+        key = loc[-1]
+        hint = difflib.get_close_matches(str(key), allowed, n=1)
+        parent = _path(loc[:-1])
+        where = f" in {parent}" if parent else ""
+        text = f"unknown key {path!r}{where}"
+        if hint:
+            text += f" (did you mean {hint[0]!r}?)"
+        return f"{text}; allowed keys: {', '.join(allowed)}"
+    if kind == "scenario_rule":
+        ctx = err.get("ctx", {})
+        return f"{path}{ctx.get('sep', ': ')}{ctx.get('text', err['msg'])}"
+    if kind == "value_error":
+        msg = err["msg"].removeprefix("Value error, ")
+        if msg.startswith("market.replay_path"):
+            return msg
+        name = str(loc[-1]) if loc else ""
+        if name and msg.startswith(name):
+            return f"{path}{msg[len(name) :]}"
+        return f"{path}: {msg}"
+    if kind == "literal_error":
+        expected = err.get("ctx", {}).get("expected", "")
+        key_note = " (as a key)" if loc and loc[-1] == "[key]" else ""
+        return f"{path}{key_note} must be one of {expected}, got {got!r}"
+    if kind == "union_tag_invalid":
+        expected = err.get("ctx", {}).get("expected_tags", "")
+        return f"{path}.kind must be one of {expected}, got {err.get('ctx', {}).get('tag')!r}"
+    if kind == "union_tag_not_found":
+        return f"{path} needs a 'kind' key: 'flash_crash' or 'trend'"
+    if kind == "missing":
+        return f"{path} is required"
+    if kind in _TYPE_WORDS:
+        return f"{path} must be {_TYPE_WORDS[kind]}, got {got!r}"
+    return f"{path}: {err['msg']}, got {got!r}"
+
+
+def validate(data: dict[str, Any], *, where: str = "scenario") -> Any:
+    """Validate a merged scenario dict, raising one `ScenarioError` on failure."""
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+        lines = list(dict.fromkeys(describe_error(e) for e in errors))
+        raise ScenarioError(f"{where}: " + "; ".join(lines)) from None
+
+
+__all__ = [
+    "SECTION_NAMES",
+    "Info",
+    "Run",
+    "Scenario",
+    "ScenarioError",
+    "describe_error",
+    "section_model",
+    "validate",
+]
