@@ -1,0 +1,23 @@
+"""Running scenarios: one run (`run`), a grid × seeds (`sweep`), locally or on Dask."""
+
+from .io import OutputExistsError, parquet_safe
+from .metrics import DESCRIPTIONS, METRICS, summarize
+from .run import RUN_FILES, RunResult, run, simulate
+from .sweep import SweepResult, aggregate, parse_grid, run_sweep, sweep
+
+__all__ = [
+    "DESCRIPTIONS",
+    "METRICS",
+    "RUN_FILES",
+    "OutputExistsError",
+    "RunResult",
+    "SweepResult",
+    "aggregate",
+    "parquet_safe",
+    "parse_grid",
+    "run",
+    "run_sweep",
+    "simulate",
+    "summarize",
+    "sweep",
+]

@@ -1,0 +1,162 @@
+"""One run of a scenario: simulate, collect the tables, summarise, write the files."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..model import ExchangeModel
+from ..scenarios import Scenario, load_scenario
+from .io import atomic_dir, check_free, parquet_safe, write_json, write_parquet
+from .metrics import summarize
+
+RUN_FILES = ("timeseries.parquet", "events.parquet", "agents.parquet", "summary.json")
+
+
+def package_version() -> str:
+    try:
+        return metadata.version("abm")
+    except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+        return "unknown"
+
+
+def simulate(
+    kwargs: Mapping[str, Any],
+    steps: int,
+    *,
+    check: bool = False,
+    on_step: Callable[[ExchangeModel], None] | None = None,
+) -> ExchangeModel:
+    """Build an `ExchangeModel` from keyword arguments and step it `steps` times.
+
+    Stops early when the model stops running (a replayed price series ran out).
+    With `check`, conservation of money is checked after every step.
+    """
+    model = ExchangeModel(**kwargs)
+    if check:
+        model.check()
+    for _ in range(steps):
+        if not model.running:
+            break
+        model.step()
+        if check:
+            model.check()
+        if on_step is not None:
+            on_step(model)
+    return model
+
+
+def timeseries_frame(model: ExchangeModel) -> pd.DataFrame:
+    """The model columns, one row per step (row 0 is the state before the first step)."""
+    ts = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+    ts.insert(0, "step", range(len(ts)))
+    return ts
+
+
+def agents_frame(model: ExchangeModel) -> pd.DataFrame:
+    """Every agent type's sampled data in one long table with an `agent_type` column."""
+    dc = model.datacollector
+    frames = []
+    for agent_type in dc.agenttype_reporters:
+        df = dc.get_agenttype_vars_dataframe(agent_type)
+        if list(df.index.names) != ["Step", "AgentID"]:  # no samples taken
+            continue
+        df = df.reset_index()
+        df.insert(2, "agent_type", agent_type.__name__)
+        frames.append(df)
+    if not frames:
+        return pd.DataFrame({"Step": pd.Series(dtype="int64"), "AgentID": pd.Series(dtype="int64")})
+    out = pd.concat(frames, ignore_index=True, sort=False)
+    out["agent_type"] = out["agent_type"].astype(str)
+    return out
+
+
+def events_frame(model: ExchangeModel) -> pd.DataFrame:
+    """Every event the exchange (and governance) recorded, parquet-safe."""
+    return parquet_safe(model.events_frame())
+
+
+@dataclass
+class RunResult:
+    """What one run produced; `write(out)` stores it as parquet files and summary.json."""
+
+    scenario: Scenario
+    seed: int
+    steps: int
+    timeseries: pd.DataFrame
+    events: pd.DataFrame
+    agents: pd.DataFrame
+    summary: dict[str, Any]
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+    def write(self, out: str | os.PathLike, *, overwrite: bool = False) -> Path:
+        """Write the four files into `out`, which appears only once all are written."""
+        with atomic_dir(out, overwrite=overwrite) as tmp:
+            write_parquet(self.timeseries, tmp / "timeseries.parquet")
+            write_parquet(self.events, tmp / "events.parquet")
+            write_parquet(self.agents, tmp / "agents.parquet")
+            write_json(
+                {
+                    **self.summary,
+                    "overrides": self.overrides,
+                    "config": self.scenario.to_dict(),
+                },
+                tmp / "summary.json",
+            )
+        return Path(out)
+
+
+def run(
+    scenario: Any = "calm",
+    *,
+    seed: int | None = None,
+    steps: int | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    out: str | os.PathLike | None = None,
+    overwrite: bool = False,
+    check: bool = False,
+    on_step: Callable[[ExchangeModel], None] | None = None,
+) -> RunResult:
+    """Run a scenario once and return its tables and summary (and write them to `out`).
+
+    `scenario` is a preset name, a path to a .toml file or a loaded `Scenario`;
+    `overrides` maps dotted paths to values (``{"exchange.penalty_rate": 0.01}``);
+    `seed` and `steps` default to the scenario's `run` table. Everything is validated
+    before the model starts, and `out` is written only if the whole run succeeded.
+    """
+    overrides = dict(overrides or {})
+    if seed is not None:
+        overrides["run.seed"] = seed
+    if steps is not None:
+        overrides["run.steps"] = steps
+    sc = load_scenario(scenario, overrides)
+    if out is not None:
+        check_free(Path(out), overwrite)
+    model = simulate(sc.model_kwargs(), sc.run.steps, check=check, on_step=on_step)
+    ts = timeseries_frame(model)
+    summary = {
+        "scenario": sc.name,
+        "seed": sc.run.seed,
+        "steps": int(model.steps),
+        "abm_version": package_version(),
+        **summarize(ts, model.exchange.fund.depleted_below),
+    }
+    result = RunResult(
+        scenario=sc,
+        seed=sc.run.seed,
+        steps=int(model.steps),
+        timeseries=ts,
+        events=events_frame(model),
+        agents=agents_frame(model),
+        summary=summary,
+        overrides={k: v for k, v in overrides.items() if k not in ("run.seed", "run.steps")},
+    )
+    if out is not None:
+        result.write(out, overwrite=overwrite)
+    return result

@@ -1,0 +1,369 @@
+"""Sweeps: a grid of scenario fields × seeds, run in parallel, resumable, aggregated.
+
+Layout of a sweep folder::
+
+    sweep.json         what was asked: scenario config, grid, seeds, steps, version
+    parts/*.parquet    per-chunk run summaries, written as chunks finish
+    runs.parquet       all run summaries, one row per (grid point, seed), once complete
+    aggregate.parquet  one row per grid point: mean and percentiles of every metric,
+    aggregate.csv      P(fund depleted), VaR and LaR
+
+Seeds are common random numbers: seed k is the same at every grid point, so differences
+between grid points are not seed noise. Runs go to a warm pool of worker processes in
+chunks (many runs per task), or to a Dask cluster; every run depends only on its grid
+point and seed, so the results do not depend on the number of workers or on where they
+ran. An interrupted sweep keeps its finished chunks, and `resume=True` runs only the
+missing (grid point, seed) pairs.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import itertools
+import json
+import math
+import multiprocessing
+import os
+import shutil
+import sys
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..scenarios import ScenarioError, load_scenario, parse_assignment, parse_values
+from .io import OutputExistsError, check_free, jsonable, write_json, write_parquet
+from .metrics import METRICS, summarize
+from .run import package_version, simulate, timeseries_frame
+
+PERCENTILES = (5, 50, 95, 99)
+KEYS = ("point", "seed")
+
+
+# -- what to run ------------------------------------------------------------------------
+def parse_grid(assignments: Iterable[str]) -> dict[str, list[Any]]:
+    """``["exchange.penalty_rate=0.005,0.01"]`` to ``{"exchange.penalty_rate": [0.005, 0.01]}``."""
+    grid: dict[str, list[Any]] = {}
+    for text in assignments:
+        path, values = parse_assignment(text)
+        if path in grid:
+            raise ScenarioError(f"--set {path} is given twice")
+        grid[path] = parse_values(values)
+    return grid
+
+
+def grid_points(grid: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
+    """Every combination of the grid's values, the first path varying slowest."""
+    paths = list(grid)
+    return [dict(zip(paths, combo, strict=True)) for combo in itertools.product(*grid.values())]
+
+
+def seed_list(seeds: int | Sequence[int], base: int) -> list[int]:
+    if isinstance(seeds, int | np.integer):
+        if seeds < 1:
+            raise ScenarioError(f"seeds must be at least 1, got {seeds}")
+        return [base + k for k in range(int(seeds))]
+    out = [int(s) for s in seeds]
+    if not out or len(set(out)) != len(out):
+        raise ScenarioError("seeds must be a non-empty list of distinct integers")
+    return out
+
+
+def _label(value: Any) -> Any:
+    """A grid value as a table cell: scalars as they are, arrays and tables as text."""
+    if isinstance(value, bool | int | float | str):
+        return value
+    return json.dumps(jsonable(value))
+
+
+# -- the worker side --------------------------------------------------------------------
+def run_chunk(chunk: Sequence[tuple[int, int, dict[str, Any], int]]) -> list[dict[str, Any]]:
+    """Run (point, seed, model kwargs, steps) tuples; one summary row each.
+
+    Runs in a worker process (or a Dask worker): everything it needs comes in `chunk`.
+    """
+    rows = []
+    for point, seed, kwargs, steps in chunk:
+        model = simulate({**kwargs, "rng": seed}, steps)
+        metrics = summarize(timeseries_frame(model), model.exchange.fund.depleted_below)
+        rows.append({"point": point, "seed": seed, "steps": int(model.steps), **metrics})
+    return rows
+
+
+# -- results on disk --------------------------------------------------------------------
+def read_runs(out: Path) -> pd.DataFrame:
+    frames = []
+    if (out / "runs.parquet").exists():
+        frames.append(pd.read_parquet(out / "runs.parquet"))
+    parts = out / "parts"
+    if parts.is_dir():
+        frames.extend(pd.read_parquet(p) for p in sorted(parts.glob("part-*.parquet")))
+    if not frames:
+        return pd.DataFrame(columns=list(KEYS))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _rows_frame(rows: list[dict[str, Any]], points: list[dict[str, Any]]) -> pd.DataFrame:
+    df = pd.DataFrame(rows)
+    if df.empty:
+        return pd.DataFrame(columns=[*KEYS, *(points[0] if points else {})])
+    if "fund_depleted_step" in df:
+        df["fund_depleted_step"] = df["fund_depleted_step"].astype("float64")
+    for path in points[0] if points else {}:
+        df[path] = [_label(points[p][path]) for p in df["point"]]
+    return df
+
+
+def aggregate(runs: pd.DataFrame, grid_columns: Sequence[str] = ()) -> pd.DataFrame:
+    """One row per grid point: mean, p5, p50, p95, p99 of every metric, P(fund depleted),
+    VaR (95th percentile of bad debt the fund did not cover) and LaR (95th percentile of
+    liquidated notional), after Gauntlet's risk reports."""
+    metrics = [m for m in METRICS if m in runs.columns and m != "fund_depleted"]
+    rows = []
+    for point, group in runs.groupby("point", sort=True):
+        row: dict[str, Any] = {"point": int(point)}
+        for col in grid_columns:
+            row[col] = group[col].iloc[0]
+        row["runs"] = len(group)
+        row["p_fund_depleted"] = float(group["fund_depleted"].astype(float).mean())
+        row["var_95"] = float(np.percentile(group["uncovered_bad_debt"], 95))
+        row["lar_95"] = float(np.percentile(group["liquidation_volume"], 95))
+        for m in metrics:
+            values = group[m].to_numpy(dtype=float)
+            values = values[~np.isnan(values)]
+            row[f"{m}_mean"] = float(values.mean()) if values.size else math.nan
+            for q in PERCENTILES:
+                row[f"{m}_p{q}"] = float(np.percentile(values, q)) if values.size else math.nan
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+@dataclass
+class SweepResult:
+    runs: pd.DataFrame
+    aggregate: pd.DataFrame
+    executed: int
+    """Runs done by this call (the rest were already on disk)."""
+    out: Path | None = None
+
+
+# -- executors --------------------------------------------------------------------------
+def _executor(workers: int, dask: Any) -> tuple[cf.Executor | None, Callable[[], None]]:
+    """A concurrent.futures executor for the chunks (None: run in this process)."""
+    if dask is not None:
+        from distributed import Client
+
+        client = dask if isinstance(dask, Client) else Client(dask, set_as_default=False)
+        executor = client.get_executor(pure=False)
+
+        def close() -> None:
+            if client is not dask:
+                client.close()
+
+        return executor, close
+    if workers <= 1:
+        return None, lambda: None
+    # fork on Linux: workers start at once and scripts need no `if __name__ == "__main__"`
+    ctx = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+    pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+    return pool, lambda: pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _chunks(items: list, size: int) -> list[list]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def run_sweep(
+    scenario: Any = "calm",
+    grid: Mapping[str, Sequence[Any]] | Iterable[str] | None = None,
+    *,
+    seeds: int | Sequence[int] = 10,
+    steps: int | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    workers: int = 1,
+    out: str | os.PathLike | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
+    dask: Any = None,
+    chunk_size: int | None = None,
+    progress: bool = False,
+    on_chunk: Callable[[list[dict[str, Any]]], None] | None = None,
+) -> SweepResult:
+    """Run `scenario` at every grid point × seed; see `sweep` for the arguments.
+
+    `on_chunk(rows)` is called after each finished chunk has been saved.
+    """
+    grid = parse_grid(grid) if grid is not None and not isinstance(grid, Mapping) else grid
+    grid = {k: list(v) for k, v in (grid or {}).items()}
+    for path, values in grid.items():
+        if not values:
+            raise ScenarioError(f"--set {path} has no values")
+    if steps is not None:
+        overrides = {**(overrides or {}), "run.steps": steps}
+    base = load_scenario(scenario, overrides)
+    seeds = seed_list(seeds, base.run.seed)
+    points = grid_points(grid)
+    kwargs = [load_scenario(base, point).model_kwargs() for point in points]  # validate all
+    n_steps = base.run.steps
+    spec = jsonable(
+        {
+            "scenario": base.name,
+            "config": base.to_dict(),
+            "grid": grid,
+            "seeds": seeds,
+            "steps": n_steps,
+        }
+    )
+
+    done = pd.DataFrame(columns=list(KEYS))
+    out_path = Path(out) if out is not None else None
+    if out_path is not None:
+        done = _prepare(out_path, spec, resume=resume, overwrite=overwrite)
+    finished = set(zip(done["point"].astype(int), done["seed"].astype(int), strict=True))
+    todo = [(p, s) for p in range(len(points)) for s in seeds if (p, s) not in finished]
+    workers = max(1, int(workers))
+    if chunk_size is None:
+        chunk_size = max(1, min(50, math.ceil(len(todo) / (4 * workers)))) if todo else 1
+    tasks = [[(p, s, kwargs[p], n_steps) for p, s in c] for c in _chunks(todo, chunk_size)]
+
+    new_rows: list[dict[str, Any]] = []
+    executor, close = _executor(workers, dask) if tasks else (None, lambda: None)
+    bar: _Bar | _NoBar = _NoBar()
+    try:
+        if executor is None:
+            results = (run_chunk(t) for t in tasks)
+        else:  # submit everything before the progress bar starts its thread
+            futures = [executor.submit(run_chunk, t) for t in tasks]
+            results = (f.result() for f in cf.as_completed(futures))
+        bar = _progress(progress, len(points) * len(seeds), len(finished))
+        for rows in results:
+            if out_path is not None:
+                part = out_path / "parts" / f"part-{uuid.uuid4().hex}.parquet"
+                write_parquet(_rows_frame(rows, points), part)
+            new_rows.extend(rows)
+            bar.advance(len(rows))
+            if on_chunk is not None:
+                on_chunk(rows)
+    finally:
+        close()
+        bar.stop()
+
+    frames = [df for df in (done, _rows_frame(new_rows, points)) if len(df)]
+    runs = pd.concat(frames, ignore_index=True) if frames else _rows_frame([], points)
+    runs = runs.sort_values(list(KEYS), kind="stable").reset_index(drop=True)
+    if runs.duplicated(list(KEYS)).any():  # pragma: no cover - guarded by `finished`
+        raise RuntimeError("a run was recorded twice")
+    runs = runs[[*KEYS, *grid, *(c for c in runs.columns if c not in (*KEYS, *grid))]]
+    agg = aggregate(runs, list(grid))
+    if out_path is not None:
+        write_parquet(runs, out_path / "runs.parquet")
+        write_parquet(agg, out_path / "aggregate.parquet")
+        agg.to_csv(out_path / "aggregate.csv", index=False)
+        shutil.rmtree(out_path / "parts", ignore_errors=True)
+        write_json(
+            {**spec, "complete": True, "abm_version": package_version()}, out_path / "sweep.json"
+        )
+    return SweepResult(runs=runs, aggregate=agg, executed=len(new_rows), out=out_path)
+
+
+def _prepare(out: Path, spec: dict[str, Any], *, resume: bool, overwrite: bool) -> pd.DataFrame:
+    """Create or reopen the sweep folder; return the runs already finished in it."""
+    meta = out / "sweep.json"
+    if resume and meta.exists():
+        old = json.loads(meta.read_text())
+        changed = [
+            k for k in ("scenario", "config", "grid", "seeds", "steps") if old.get(k) != spec[k]
+        ]
+        if changed:
+            raise OutputExistsError(
+                f"{out} holds a sweep with different {', '.join(changed)}; "
+                "resume it with the same settings, or use --force to start over"
+            )
+        return read_runs(out)
+    if resume and out.exists() and any(out.iterdir()):
+        raise OutputExistsError(f"{out} is not a sweep folder (no sweep.json); cannot resume it")
+    if not resume:
+        check_free(out, overwrite, "use --resume to continue it or --force to start over")
+        if overwrite and out.exists():
+            shutil.rmtree(out)
+    (out / "parts").mkdir(parents=True, exist_ok=True)
+    write_json({**spec, "complete": False, "abm_version": package_version()}, meta)
+    return pd.DataFrame(columns=list(KEYS))
+
+
+class _NoBar:
+    def advance(self, n: int) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+class _Bar:
+    def __init__(self, total: int, completed: int) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+        self.progress = Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        )
+        self.task = self.progress.add_task("runs", total=total, completed=completed)
+        self.progress.start()
+
+    def advance(self, n: int) -> None:
+        self.progress.advance(self.task, n)
+
+    def stop(self) -> None:
+        self.progress.stop()
+
+
+def _progress(on: bool, total: int, completed: int) -> _Bar | _NoBar:
+    return _Bar(total, completed) if on else _NoBar()
+
+
+def sweep(
+    scenario: Any = "calm",
+    grid: Mapping[str, Sequence[Any]] | Iterable[str] | None = None,
+    *,
+    seeds: int | Sequence[int] = 10,
+    steps: int | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    workers: int = 1,
+    out: str | os.PathLike | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
+    dask: Any = None,
+    chunk_size: int | None = None,
+    progress: bool = False,
+) -> pd.DataFrame:
+    """Run a grid of scenario fields × seeds and return the aggregate table.
+
+    `grid` maps dotted paths to lists of values (``{"exchange.penalty_rate": [0.005,
+    0.01]}``) or is a list of ``"path=v1,v2"`` strings; `seeds` is a count (seeds
+    run.seed, run.seed+1, ...) or a list. `workers` processes run chunks of runs
+    (`chunk_size` runs each); `dask` is a scheduler address (``"tcp://host:8786"``) or a
+    `distributed.Client` to run them on a cluster instead. With `out`, run summaries are
+    saved as they finish (`runs.parquet` at the end, with `aggregate.parquet`/`.csv`),
+    and `resume=True` continues an interrupted sweep without redoing finished runs.
+    """
+    return run_sweep(
+        scenario,
+        grid,
+        seeds=seeds,
+        steps=steps,
+        overrides=overrides,
+        workers=workers,
+        out=out,
+        resume=resume,
+        overwrite=overwrite,
+        dask=dask,
+        chunk_size=chunk_size,
+        progress=progress,
+    ).aggregate
