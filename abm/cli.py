@@ -1,0 +1,293 @@
+"""The `abm` command: list presets, run one, sweep a grid, report on the results.
+
+    abm list
+    abm show flash_crash
+    abm run flash_crash --seed 7 --steps 2000 --out runs/flash
+    abm sweep flash_crash --set exchange.penalty_rate=0.005,0.01,0.02 --seeds 200 \\
+        --steps 2000 --workers 2 --out sweeps/pen
+    abm report sweeps/pen
+
+Bad input (an unknown preset or key, a value out of range, a missing or malformed file)
+prints one line naming the field and what is allowed, and exits with status 2 without
+writing anything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+SUMMARY_ROWS = (
+    "final_fund",
+    "min_fund",
+    "min_fund_to_oi",
+    "max_drawdown",
+    "bad_debt",
+    "fund_covered",
+    "lp_loss",
+    "adl_volume",
+    "socialized_loss",
+    "unresolved_bad_debt",
+    "liquidations",
+    "liquidation_volume",
+    "halted_steps",
+    "final_treasury",
+    "proposals_passed",
+    "proposals_failed",
+    "treasury_injected",
+    "fund_depleted_step",
+    "min_price_ratio",
+)
+SWEEP_COLUMNS = (
+    "p_fund_depleted",
+    "var_95",
+    "lar_95",
+    "min_fund_p50",
+    "bad_debt_p95",
+    "adl_volume_p95",
+)
+
+
+class UsageError(ValueError):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2, like every other bad input
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "-"
+        if math.isinf(value):
+            return "inf"
+        if abs(value) >= 1000:
+            return f"{value:,.0f}"
+        return f"{value:.4g}"
+    return str(value)
+
+
+def summary_table(summary: dict[str, Any], title: str) -> Table:
+    from .batch import DESCRIPTIONS
+
+    table = Table(title=title, title_justify="left")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    table.add_column("meaning", style="dim")
+    for key in SUMMARY_ROWS:
+        if key in summary:
+            table.add_row(key, _fmt(summary[key]), DESCRIPTIONS.get(key, ""))
+    return table
+
+
+def aggregate_table(agg, grid: Sequence[str], title: str) -> Table:
+    table = Table(title=title, title_justify="left")
+    cols = [*grid, "runs", *(c for c in SWEEP_COLUMNS if c in agg.columns)]
+    for c in cols:
+        table.add_column(c, justify="right")
+    for _, row in agg.iterrows():
+        table.add_row(*(_fmt(row[c]) for c in cols))
+    return table
+
+
+# -- commands ---------------------------------------------------------------------------
+def cmd_list(args, out: Console) -> int:
+    from .scenarios import list_presets, presets_dir
+
+    presets = list_presets()
+    if not presets:
+        out.print(f"no presets in {presets_dir()}")
+        return 0
+    width = max(map(len, presets))
+    for name, description in presets.items():
+        out.print(f"{name:<{width}}  {description}", highlight=False, soft_wrap=True)
+    return 0
+
+
+def cmd_show(args, out: Console) -> int:
+    import json
+
+    from .batch.io import jsonable
+    from .scenarios import load_scenario
+
+    sc = load_scenario(args.scenario, _overrides(args.set))
+    data = {"name": sc.name, "extends": sc.extends, "source": sc.source, **sc.to_dict()}
+    out.print_json(json.dumps(jsonable(data)))
+    return 0
+
+
+def _overrides(assignments: Sequence[str] | None) -> dict[str, Any]:
+    from .scenarios import parse_assignment, parse_value
+
+    pairs = [parse_assignment(a) for a in assignments or ()]
+    return {path: parse_value(value) for path, value in pairs}
+
+
+def cmd_run(args, out: Console) -> int:
+    from .batch import RUN_FILES, run
+    from .scenarios import load_scenario
+
+    overrides = _overrides(args.set)
+    if args.out:
+        dest = Path(args.out)
+    else:
+        sc = load_scenario(args.scenario, overrides)
+        seed = sc.run.seed if args.seed is None else args.seed
+        dest = Path("runs") / f"{sc.name or 'scenario'}-seed{seed}"
+    result = run(
+        args.scenario,
+        seed=args.seed,
+        steps=args.steps,
+        overrides=overrides,
+        out=dest,
+        overwrite=args.force,
+        check=args.check,
+    )
+    title = f"{result.summary['scenario']}  seed {result.seed}  {result.steps} steps"
+    out.print(summary_table(result.summary, title))
+    out.print(f"wrote {dest}/: {', '.join(RUN_FILES)}")
+    return 0
+
+
+def cmd_sweep(args, out: Console) -> int:
+    from .batch import run_sweep
+
+    dest = Path(args.out) if args.out else None
+    if dest is None:
+        from .scenarios import load_scenario
+
+        dest = Path("sweeps") / (load_scenario(args.scenario).name or "sweep")
+    result = run_sweep(
+        args.scenario,
+        args.grid or [],
+        seeds=args.seeds,
+        steps=args.steps,
+        overrides=_overrides(args.fix),
+        workers=args.workers,
+        out=dest,
+        resume=args.resume,
+        overwrite=args.force,
+        dask=args.dask,
+        chunk_size=args.chunk_size,
+        progress=not args.quiet and sys.stderr.isatty(),
+    )
+    grid = [c for c in result.runs.columns if "." in c]
+    n = len(result.runs)
+    out.print(aggregate_table(result.aggregate, grid, f"{n} runs ({result.executed} run now)"))
+    out.print(f"wrote {dest}/: runs.parquet, aggregate.parquet, aggregate.csv, sweep.json")
+    return 0
+
+
+def cmd_report(args, out: Console) -> int:
+    from .report import report
+
+    rep = report(args.dir, overwrite=True)
+    if rep.summary is not None:
+        out.print(summary_table(rep.summary, f"run {args.dir}"))
+    if rep.aggregate is not None:
+        out.print(aggregate_table(rep.aggregate, rep.grid, f"sweep {args.dir}"))
+    out.print(f"wrote {rep.html} and {len(rep.images)} plots")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="abm", description="Perpetual-futures exchange simulation: scenarios, runs, sweeps."
+    )
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    sub.add_parser("list", help="list the preset scenarios, one line each")
+
+    s = sub.add_parser("show", help="print a scenario with every field resolved")
+    s.add_argument("scenario", help="preset name or path to a .toml file")
+    s.add_argument("--set", action="append", metavar="PATH=VALUE", help="override a field")
+
+    r = sub.add_parser("run", help="run a scenario once and write its tables")
+    r.add_argument("scenario", help="preset name or path to a .toml file")
+    r.add_argument("--seed", type=int, help="random seed (default: the scenario's run.seed)")
+    r.add_argument("--steps", type=int, help="steps to run (default: the scenario's run.steps)")
+    r.add_argument(
+        "--set",
+        action="append",
+        metavar="PATH=VALUE",
+        help="override a field, e.g. exchange.penalty_rate=0.01 (repeatable)",
+    )
+    r.add_argument("--out", help="output folder (default: runs/<scenario>-seed<seed>)")
+    r.add_argument("--force", action="store_true", help="replace the output folder")
+    r.add_argument("--check", action="store_true", help="check conservation after every step")
+
+    w = sub.add_parser("sweep", help="run a grid of fields x seeds in parallel")
+    w.add_argument("scenario", help="preset name or path to a .toml file")
+    w.add_argument(
+        "--set",
+        dest="grid",
+        action="append",
+        metavar="PATH=V1,V2,...",
+        help="values to sweep, e.g. exchange.penalty_rate=0.005,0.01 (repeatable: a grid)",
+    )
+    w.add_argument(
+        "--fix", action="append", metavar="PATH=VALUE", help="override a field at every point"
+    )
+    w.add_argument("--seeds", type=int, default=10, help="seeds per grid point (default 10)")
+    w.add_argument("--steps", type=int, help="steps per run (default: the scenario's run.steps)")
+    w.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    w.add_argument("--chunk-size", type=int, help="runs per task sent to a worker")
+    w.add_argument("--out", help="output folder (default: sweeps/<scenario>)")
+    w.add_argument("--resume", action="store_true", help="continue an interrupted sweep")
+    w.add_argument("--force", action="store_true", help="replace the output folder")
+    w.add_argument("--dask", metavar="ADDRESS", help="run on a Dask cluster, e.g. tcp://host:8786")
+    w.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    rp = sub.add_parser("report", help="plots and an HTML page for a run or a sweep folder")
+    rp.add_argument("dir", help="a folder written by `abm run` or `abm sweep`")
+    return p
+
+
+COMMANDS = {
+    "list": cmd_list,
+    "show": cmd_show,
+    "run": cmd_run,
+    "sweep": cmd_sweep,
+    "report": cmd_report,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `abm` console script; returns the exit status."""
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    out = Console(highlight=False)
+    try:
+        args = build_parser().parse_args(argv)
+        if getattr(args, "seeds", 1) < 1 or getattr(args, "workers", 1) < 1:
+            raise UsageError("--seeds and --workers must be at least 1")
+        return COMMANDS[args.command](args, out)
+    except SystemExit as exc:  # --help
+        return int(exc.code or 0)
+    except KeyboardInterrupt:
+        err.print("abm: interrupted; finished sweep runs are kept (continue with --resume)")
+        return EXIT_INTERRUPTED
+    except (ValueError, OSError) as exc:
+        err.print(f"abm: error: {exc}", markup=False)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
