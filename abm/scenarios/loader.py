@@ -3,7 +3,8 @@
 A scenario is a TOML file. The presets live in the repository's top-level `scenarios/`
 folder (or the folder named by the `ABM_SCENARIOS` environment variable). A file may say
 ``extends = "calm"`` (a preset name, or a path relative to the file) and then only give
-the fields it changes: tables merge key by key, arrays and values replace. The `[info]`
+the fields it changes: tables merge key by key (inline tables such as `traders.mix`
+too), arrays and values replace. The `[info]`
 table is the one exception: it describes one file and is never inherited.
 
 Relative paths inside a file (``market.replay_path``) are relative to that file; paths
