@@ -36,6 +36,7 @@ SUMMARY_ROWS = (
     "fund_covered",
     "lp_loss",
     "adl_volume",
+    "adl_covered",
     "socialized_loss",
     "unresolved_bad_debt",
     "liquidations",
@@ -123,14 +124,15 @@ def cmd_list(args, out: Console) -> int:
 
 
 def cmd_show(args, out: Console) -> int:
-    import json
-
-    from .batch.io import jsonable
     from .scenarios import load_scenario
+    from .scenarios.tomlout import dumps
 
     sc = load_scenario(args.scenario, _overrides(args.set))
-    data = {"name": sc.name, "extends": sc.extends, "source": sc.source, **sc.to_dict()}
-    out.print_json(json.dumps(jsonable(data)))
+    text = dumps(sc.to_dict())
+    header = f"# {sc.name}: every field resolved"
+    if sc.extends:
+        header += f" (extends {sc.extends})"
+    out.file.write(f"{header}\n{text}")
     return 0
 
 
@@ -216,7 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("list", help="list the preset scenarios, one line each")
 
-    s = sub.add_parser("show", help="print a scenario with every field resolved")
+    s = sub.add_parser("show", help="print a scenario as TOML with every field resolved")
     s.add_argument("scenario", help="preset name or path to a .toml file")
     s.add_argument("--set", action="append", metavar="PATH=VALUE", help="override a field")
 
@@ -273,7 +275,7 @@ COMMANDS = {
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `abm` console script; returns the exit status."""
     err = Console(stderr=True, highlight=False, soft_wrap=True)
-    out = Console(highlight=False)
+    out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
     try:
         args = build_parser().parse_args(argv)
         if getattr(args, "seeds", 1) < 1 or getattr(args, "workers", 1) < 1:

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from .batch.io import atomic_dir
-from .batch.metrics import DESCRIPTIONS, METRICS, WATERFALL_METRICS
+from .batch.metrics import DESCRIPTIONS, METRICS, WATERFALL_METRICS, adl_covered
 from .batch.sweep import aggregate, read_runs
 
 DPI = 90
@@ -133,14 +133,16 @@ def _fund(ax, ts):
     ax.legend(lines, [line.get_label() for line in lines], loc="best", fontsize=8)
 
 
-@_needs(*WATERFALL_METRICS)
+@_needs("bad_debt", *WATERFALL_METRICS)
 def _waterfall(ax, ts):
-    ax.stackplot(
-        ts["step"],
-        *(ts[c] for c in WATERFALL_METRICS),
-        labels=[c.replace("_", " ") for c in WATERFALL_METRICS],
-        alpha=0.8,
-    )
+    stages = {
+        "insurance fund": ts["fund_covered"],
+        "LP vault": ts["lp_loss"],
+        "ADL": adl_covered(ts),
+        "socialized": ts["socialized_loss"],
+        "unresolved (halt)": ts["unresolved_bad_debt"],
+    }
+    ax.stackplot(ts["step"], *stages.values(), labels=list(stages), alpha=0.8)
     ax.set_ylabel("cumulative bad debt")
     ax.legend(loc="upper left", fontsize=8)
 
@@ -190,7 +192,11 @@ def _governance(ax, ts):
 _RUN_PLOTS = (
     ("prices", "Reference price and the oracle's mark price (red: trading halted)", _prices),
     ("fund", "Insurance fund and fund / open interest", _fund),
-    ("waterfall", "Bad debt by the waterfall stage that absorbed it (cumulative)", _waterfall),
+    (
+        "waterfall",
+        "Bad debt by the stage of the waterfall that absorbed it (cumulative)",
+        _waterfall,
+    ),
     ("liquidations", "Liquidations", _liquidations),
     ("open_interest", "Open interest", _open_interest),
     ("vault", "LP vault and treasury", _vault),
