@@ -152,25 +152,36 @@ class SweepResult:
 
 
 # -- executors --------------------------------------------------------------------------
-def _executor(workers: int, dask: Any) -> tuple[cf.Executor | None, Callable[[], None]]:
-    """A concurrent.futures executor for the chunks (None: run in this process)."""
+def _executor(workers: int, dask: Any) -> tuple[cf.Executor | None, Callable[[bool], None]]:
+    """A concurrent.futures executor for the chunks (None: run in this process) and its
+    `close(aborted)`; an aborted sweep stops its workers at once instead of letting them
+    finish the chunks already handed out."""
     if dask is not None:
         from distributed import Client
 
         client = dask if isinstance(dask, Client) else Client(dask, set_as_default=False)
         executor = client.get_executor(pure=False)
 
-        def close() -> None:
+        def close_dask(aborted: bool) -> None:
+            executor.shutdown(wait=not aborted)
             if client is not dask:
                 client.close()
 
-        return executor, close
+        return executor, close_dask
     if workers <= 1:
-        return None, lambda: None
+        return None, lambda aborted: None
     # fork on Linux: workers start at once and scripts need no `if __name__ == "__main__"`
     ctx = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
     pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
-    return pool, lambda: pool.shutdown(wait=False, cancel_futures=True)
+
+    def close_pool(aborted: bool) -> None:
+        processes = list((pool._processes or {}).values())  # private, but stable since 3.2
+        pool.shutdown(wait=not aborted, cancel_futures=aborted)
+        if aborted:
+            for proc in processes:
+                proc.terminate()
+
+    return pool, close_pool
 
 
 def _chunks(items: list, size: int) -> list[list]:
@@ -231,8 +242,9 @@ def run_sweep(
     tasks = [[(p, s, kwargs[p], n_steps) for p, s in c] for c in _chunks(todo, chunk_size)]
 
     new_rows: list[dict[str, Any]] = []
-    executor, close = _executor(workers, dask) if tasks else (None, lambda: None)
+    executor, close = _executor(workers, dask) if tasks else (None, lambda aborted: None)
     bar: _Bar | _NoBar = _NoBar()
+    aborted = True
     try:
         if executor is None:
             results = (run_chunk(t) for t in tasks)
@@ -248,8 +260,9 @@ def run_sweep(
             bar.advance(len(rows))
             if on_chunk is not None:
                 on_chunk(rows)
+        aborted = False
     finally:
-        close()
+        close(aborted)
         bar.stop()
 
     frames = [df for df in (done, _rows_frame(new_rows, points)) if len(df)]
