@@ -1,4 +1,18 @@
-"""One run of a scenario: simulate, collect the tables, summarise, write the files."""
+"""One run of a scenario: simulate, collect the tables, summarise, write the files.
+
+A run folder holds:
+
+* ``timeseries.parquet``: `step` then every column of `abm.model.MODEL_COLUMNS`, one row
+  per step; row 0 is the state before the first step.
+* ``events.parquet``: `step`, `kind` (liquidation, bad_debt, adl, socialized, halt,
+  param_change, injection, proposal, attack, ...) and the fields of each kind; a field
+  that a kind does not have is empty. Columns mixing types are stored as text.
+* ``agents.parquet``: `Step`, `AgentID`, `agent_type` (Trader, LiquidityProvider, ...)
+  and each type's reporters (traders: equity, leverage, liquidated, style; LPs: stake),
+  every `run.agent_sample_period` steps.
+* ``summary.json``: scenario, seed, steps, abm_version, the metrics of
+  `abm.batch.metrics.summarize`, the overrides and the full resolved scenario (`config`).
+"""
 
 from __future__ import annotations
 

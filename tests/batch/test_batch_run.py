@@ -73,13 +73,26 @@ def test_same_seed_gives_identical_parquet_files(tmp_path, small):
     assert not c.timeseries["price"].equals(a.timeseries["price"])
 
 
-def test_bad_input_writes_nothing(tmp_path, small):
+def _bad_inputs(tmp_path):
+    no_close = tmp_path / "no_close.csv"
+    no_close.write_text("timestamp,price\n2024-01-01T00:00:00Z,1\n2024-01-01T01:00:00Z,2\n")
+    return [
+        ("calm", {"exchange.penalty_rat": 0.01}, r"unknown key 'exchange\.penalty_rat'"),
+        ("calm", {"exchange.penalty_rate": "high"}, r"penalty_rate must be a number"),
+        ("calm", {"exchange.penalty_rate": 2.0}, r"penalty_rate must be in \[0, 0\.5\], got 2"),
+        ("replay", {"market.replay_path": str(tmp_path / "x.csv")}, "replay file not found"),
+        ("replay", {"market.replay_path": str(no_close)}, r"needs columns 'timestamp' and 'close'"),
+        ("no_such_preset", {}, r"unknown scenario 'no_such_preset'"),
+    ]
+
+
+@pytest.mark.parametrize("case", range(6))
+def test_bad_input_writes_nothing(tmp_path, small, case):
+    scenario, overrides, message = _bad_inputs(tmp_path)[case]
     out = tmp_path / "runs" / "bad"
-    with pytest.raises(ScenarioError, match=r"exchange\.penalty_rate must be in"):
-        run("calm", overrides={**small, "exchange.penalty_rate": 2.0}, out=out)
-    with pytest.raises(ScenarioError, match="replay file not found"):
-        run("replay", overrides={"market.replay_path": str(tmp_path / "x.csv")}, out=out)
-    assert not out.exists()
+    with pytest.raises(ScenarioError, match=message):
+        run(scenario, overrides={**small, **overrides}, out=out)
+    assert not out.exists() and not out.parent.exists()
 
 
 def test_a_failing_run_leaves_no_output(tmp_path, small):
