@@ -108,6 +108,7 @@ def Page():
         lambda: presets.model_params(preset.value, model.value), [preset.value]
     )
     info = solara.use_memo(lambda: presets.info(preset.value), [preset.value])
+    picks = solara.use_reactive(0)
 
     def pick(name: str) -> None:
         if name == preset.value:
@@ -115,13 +116,20 @@ def Page():
         # The model first: `params` below is read off the model when the preset changes.
         model.set(presets.build(name))
         preset.set(name)
+        picks.set(picks.value + 1)
 
     solara.Style(CSS)
     solara.Title("Insurance fund classroom")
     with solara.Sidebar():
         PresetPicker(preset, pick, shown, info)
-    # Keyed on the preset: a new preset remounts SolaraViz so its sliders (and what Reset
-    # passes to the model) start again from that preset's values.
+        # SolaraViz's controls live in the sidebar too, where the layout matches them to
+        # the previous render by position, so keying SolaraViz alone would leave Mesa's
+        # parameter store (what Reset passes to the model) initialised for the old preset.
+        # An empty spacer on every other pick moves them one place: they mount afresh
+        # and start from the new preset's values.
+        if picks.value % 2:
+            solara.Div(style="display: none")
+    # Keyed on the preset: a new preset remounts SolaraViz and its parameter store.
     SolaraViz(
         model,
         components=[],

@@ -86,6 +86,7 @@ def walkthrough_markdown(w: Walkthrough) -> str:
         f"the loss, was **{price(e['bankruptcy_price'])}**. The best price the liquidator got "
         f"was **{price(e['price'])}**.",
     ]
+    shortfall = float(e.get("shortfall", 0.0))
     if w.gap_per_unit > 0:
         lines.append(
             f"   That is {price(w.gap_per_unit)} worse per unit, about "
@@ -93,8 +94,10 @@ def walkthrough_markdown(w: Walkthrough) -> str:
             "for the whole loss."
         )
     else:
+        tail = ", but not the penalty on top" if shortfall > 0 else ""
         lines.append(
-            "   That is no worse than the bankruptcy price, so the margin can pay the loss."
+            "   That is no worse than the bankruptcy price: the margin can pay the loss "
+            f"itself{tail}."
         )
     lines.append(
         f"3. **The penalty.** {rate or 'A share of '}the closed notional: "
@@ -102,16 +105,25 @@ def walkthrough_markdown(w: Walkthrough) -> str:
         f"{money(e['to_liquidator'])} goes to the liquidator and **{money(e['to_fund'])} flows "
         "into the insurance fund**."
     )
-    shortfall = float(e.get("shortfall", 0.0))
     if shortfall > 0:
         paid = w.covered_by()
         who = (
             ", ".join(f"{STAGE_WORDS[s]} paid {money(v)}" for s, v in paid.items())
             or "the waterfall is still resolving it"
         )
+        if "margin" in e and not e.get("partial"):
+            needed = (
+                f"Closing safely needed **{money(e['margin'] + shortfall)}** (the loss plus "
+                f"the penalty) but the margin yielded **{money(e['margin'])}**"
+            )
+        else:
+            needed = (
+                f"Closing safely needed the loss plus the penalty: {money(shortfall)} more "
+                "than the margin yielded"
+            )
         lines.append(
-            f"4. **The shortfall.** Closing safely needed {money(shortfall)} more than the "
-            f"margin yielded: **{money(shortfall)} of bad debt**. Down the waterfall: {who}."
+            f"4. **The shortfall.** {needed}, so **{money(shortfall)} is bad debt**. "
+            f"Down the waterfall: {who}."
         )
     else:
         lines.append(

@@ -6,6 +6,7 @@ Works with or without `abm.scenarios`: without it there is one preset, the model
 from __future__ import annotations
 
 import inspect
+import math
 from typing import Any
 
 from mesa.visualization import Slider
@@ -104,9 +105,28 @@ def slider_values(model: ExchangeModel) -> dict[str, Any]:
     return values
 
 
-def _between(value: float, lo: float, hi: float) -> tuple[float, float]:
-    """Widen a slider's range so a preset's own value always fits on it."""
-    return min(lo, value), max(hi, value)
+def _on_grid(value: float, lo: float, step: float) -> bool:
+    k = (value - lo) / step
+    return abs(k - round(k)) < 1e-9
+
+
+def fit_slider(value: float, lo: float, hi: float, step: float) -> tuple[float, float, float]:
+    """(min, max, step) of a slider on which `value` sits exactly.
+
+    Vuetify snaps a slider's value to min + k·step as soon as it is shown, and Mesa then
+    passes the snapped value to the next Reset: a preset's 5,000 fund on a 25,000 grid
+    would silently become 0. So the range is widened to hold the value, and the step
+    refined (or the grid shifted) until the value lies on it.
+    """
+    lo, hi = min(lo, value), max(hi, value)
+    if _on_grid(value, lo, step):
+        return lo, hi, step
+    if all(isinstance(x, int) for x in (value, lo, step)):
+        return lo, hi, math.gcd(step, value - lo)
+    for div in (2, 4, 5, 10, 20, 25, 50, 100):
+        if _on_grid(value, lo, step / div):
+            return lo, hi, step / div
+    return value - step * math.floor((value - lo) / step), hi, step
 
 
 def model_params(preset: str, model: ExchangeModel) -> dict[str, Any]:
@@ -119,8 +139,7 @@ def model_params(preset: str, model: ExchangeModel) -> dict[str, Any]:
     treasury_share = float(model.exchange.params.treasury_fee_share)
 
     def slider(label, key, lo, hi, step):
-        lo, hi = _between(v[key], lo, hi)
-        return Slider(label, v[key], lo, hi, step)
+        return Slider(label, v[key], *fit_slider(v[key], lo, hi, step))
 
     params: dict[str, Any] = {
         "scenario": scenario_arg(preset),
@@ -135,8 +154,9 @@ def model_params(preset: str, model: ExchangeModel) -> dict[str, Any]:
             "Fee share to the fund", "fund_fee_share", 0.0, round(1.0 - treasury_share, 4), 0.05
         ),
         "initial_fund": slider("Initial insurance fund ($)", "initial_fund", 0.0, 2e6, 25_000.0),
-        "shock_size": slider("Flash-crash size (fraction)", "shock_size", 0.0, 0.6, 0.01),
-        "shock_step": slider("Flash-crash step", "shock_step", 10, 2000, 10),
+        # The model adds this crash to the preset's own shocks (see the Info text).
+        "shock_size": slider("Extra flash crash: size (fraction)", "shock_size", 0.0, 0.6, 0.01),
+        "shock_step": slider("Extra flash crash: at step", "shock_step", 10, 2000, 10),
     }
     if "governance_enabled" in v:
         params["governance_enabled"] = {

@@ -1,0 +1,544 @@
+"""No-browser tests of the app's components: render them with `solara.render` and read
+what they show."""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+import ipyvuetify as v
+import ipywidgets
+import networkx as nx
+import numpy as np
+import pytest
+import solara
+from mesa.visualization import Slider
+from mesa.visualization.solara_viz import _check_model_params
+from mesa.visualization.utils import force_update
+
+import viz.app as app
+from abm.agents.traders import Trader
+from abm.model import ExchangeModel
+from viz import data, governance, presets
+from viz.charts import CHARTS, Charts, LeverageChart, draw_leverage
+from viz.events import EventFeed, describe, feed_lines
+from viz.explainer import LiquidationExplainer, find_walkthrough
+from viz.figures import BlitChart, Extent, sticky_limits
+from viz.governance import GovernancePanel, VoterNetworkChart, draw_votes, latest, phases
+from viz.health import HealthPanel, fund_health
+from viz.info import ClassroomInfo, run_summary
+from viz.text import INFO_SECTIONS
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(autouse=True)
+def _close_renders(monkeypatch):
+    """Close every render context a test opens: a live one keeps redrawing on later
+    tests' `force_update()` calls (Mesa's update_counter is shared outside a kernel)."""
+    opened = []
+    real = solara.render
+
+    def render(*args, **kwargs):
+        box, rc = real(*args, **kwargs)
+        opened.append(rc)
+        return box, rc
+
+    monkeypatch.setattr(solara, "render", render)
+    yield
+    for rc in opened:
+        rc.close()
+
+
+# -- helpers ----------------------------------------------------------------------------
+def html_blocks(rc, cls: str) -> list[str]:
+    """The inner HTML of every `solara.HTML` element carrying CSS class `cls`."""
+    found = rc.find(solara.widgets.HTML).widgets
+    return [w.unsafe_innerHTML for w in found if cls in w.attributes.get("class", "").split()]
+
+
+def texts(rc, cls: str) -> list[str]:
+    """The text of every `solara.Text` with CSS class `cls`."""
+    return ["".join(map(str, w.children)) for w in rc.find(v.Html, class_=cls).widgets]
+
+
+def _walk(widget):
+    yield widget
+    for child in getattr(widget, "children", None) or []:
+        if isinstance(child, ipywidgets.Widget):
+            yield from _walk(child)
+
+
+def with_class(rc, widget_type, cls: str) -> list:
+    """Widgets of `widget_type`, at any depth, whose CSS classes include `cls`."""
+    return [
+        w
+        for root in rc.find(widget_type).widgets
+        for w in _walk(root)
+        if isinstance(w, widget_type) and cls in (w.class_ or "").split()
+    ]
+
+
+def image_bytes(rc) -> list[bytes]:
+    return [bytes(w.value) for w in rc.find(ipywidgets.Image).widgets]
+
+
+def liquidation(step: int, **fields) -> dict:
+    """A liquidation event as `Exchange.liquidate` records it (README's worked example)."""
+    event = {
+        "step": step,
+        "kind": "liquidation",
+        "slot": 9,
+        "side": 1,
+        "notional": 950.0,
+        "price": 91.0,
+        "mark": 95.0,
+        "bankruptcy_price": 91.0,
+        "penalty": 10.0,
+        "to_liquidator": 5.0,
+        "to_fund": 5.0,
+        "shortfall": 10.0,
+        "partial": False,
+        "liquidator": "liquidator:0",
+    }
+    event.update(fields)
+    return event
+
+
+def bad_debt(step: int, slot: int = 9, amount: float = 10.0, **by) -> dict:
+    return {
+        "step": step,
+        "kind": "bad_debt",
+        "slot": slot,
+        "amount": amount,
+        **{f"by_{k}": x for k, x in (by or {"insurance_fund": amount}).items()},
+        "unresolved": 0.0,
+    }
+
+
+# -- fund health ------------------------------------------------------------------------
+def test_health_is_red_with_the_word_and_numbers_when_the_fund_is_depleted():
+    m = ExchangeModel(rng=1, n_traders=100, initial_fund=0.0, governance_enabled=False)
+    _, rc = solara.render(HealthPanel(m), handle_error=False)
+    assert texts(rc, "abm-state-word") == ["RED"]
+    (badge,) = with_class(rc, v.Sheet, "abm-state-red")  # the red badge itself
+    assert "#c62828" in badge.style_
+    assert "$0.00" in texts(rc, "abm-big-value")
+    assert "empty" in texts(rc, "abm-reason-text")[0]
+
+
+@pytest.mark.parametrize(
+    ("target_over_ratio", "state"), [(0.5, "green"), (1.3, "amber"), (2.5, "red")]
+)
+def test_health_state_follows_fund_to_open_interest_against_the_target(target_over_ratio, state):
+    m = ExchangeModel(rng=2, n_traders=200, governance_enabled=False)
+    for _ in range(40):
+        m.step()
+    ratio = m.metrics["fund_to_oi"]
+    assert np.isfinite(ratio) and ratio > 0
+    m.metrics["bad_debt_step"] = 0.0  # isolate the ratio rule from this step's payouts
+    m.exchange.set_param("fund_target", ratio * target_over_ratio)
+    assert fund_health(m).state == state
+    _, rc = solara.render(HealthPanel(m), handle_error=False)
+    assert texts(rc, "abm-state-word") == [state.upper()]
+    assert data.pct(ratio) in texts(rc, "abm-big-value")
+
+
+def test_health_is_green_before_any_position_opens(fresh_model):
+    h = fund_health(fresh_model)
+    assert h.state == "green"
+    assert "No open positions" in h.reason
+
+
+# -- event feed -------------------------------------------------------------------------
+def test_event_feed_lists_a_liquidation_in_words_with_its_amount(fresh_model):
+    fresh_model.events.append(
+        liquidation(
+            4,
+            notional=12_345.0,
+            price=95.0,
+            penalty=185.2,
+            to_liquidator=92.6,
+            to_fund=92.6,
+            shortfall=1_000.0,
+        )
+    )
+    _, rc = solara.render(EventFeed(fresh_model), handle_error=False)
+    (feed,) = html_blocks(rc, "abm-feed-list")
+    assert "step 4" in feed
+    assert "A long position of $12.3k was liquidated at $95.00" in feed
+    assert "$92.60 to the liquidator, $92.60 to the fund" in feed
+    assert "It left $1,000 of bad debt." in feed
+
+
+def test_event_feed_summarises_a_cascade_and_names_proposals_newest_first(fresh_model):
+    events = fresh_model.events
+    events += [
+        liquidation(7, slot=s, notional=1_000.0, to_fund=2.0, shortfall=0.0) for s in range(5)
+    ]
+    events.append(bad_debt(7, amount=300.0, insurance_fund=200.0, lp_vault=100.0))
+    events.append(
+        {
+            "step": 8,
+            "kind": "proposal",
+            "id": 2,
+            "proposal_kind": "set_penalty_rate",
+            "state": "executed",
+            "votes_for": 2_000_000.0,
+            "votes_against": 150_000.0,
+            "quorum": 400_000.0,
+            "description": "set liquidation penalty to 2.00%",
+        }
+    )
+    events.append({"step": 8, "kind": "trader_exit", "slot": 1, "reason": "broke", "withdrawn": 3})
+    lines = feed_lines(events)
+    assert [(step, kind) for step, kind, _ in lines] == [
+        (8, "proposal"),
+        (7, "bad_debt"),
+        (7, "liquidation"),
+    ]
+    assert lines[0][2] == (
+        "Proposal #2 (set liquidation penalty to 2.00%) was executed: "
+        "2,000,000 for, 150,000 against (quorum 400,000)."
+    )
+    assert "$200 by the insurance fund, $100 by the LP vault" in lines[1][2]
+    assert lines[2][2].startswith("5 positions liquidated ($5,000 closed")
+
+
+def test_every_event_of_a_crash_run_is_described_in_words(crash_model):
+    kinds = {e["kind"] for e in crash_model.events}
+    assert {"liquidation", "bad_debt"} <= kinds
+    for e in crash_model.events:
+        words = describe(e)
+        assert words.endswith(".") and any(ch.isdigit() for ch in words), (e, words)
+
+
+# -- the liquidation walkthrough --------------------------------------------------------
+def test_explainer_walks_through_a_constructed_liquidation_with_its_numbers(fresh_model):
+    fresh_model.events.extend([liquidation(12), bad_debt(12)])
+    _, rc = solara.render(LiquidationExplainer(fresh_model), handle_error=False)
+    worked, live = html_blocks(rc, "abm-prose")
+    assert "needs 100" in worked and "yields only 90" in worked
+    assert "step 12" in live
+    assert "worth <strong>$950</strong> at the oracle price $95.00" in live
+    assert "bankruptcy price" in live and "<strong>$91.00</strong>" in live
+    assert "1.05 % of the closed notional: <strong>$10.00</strong>" in live
+    assert "$5.00 goes to the liquidator" in live and "$5.00 flows into the insurance fund" in live
+    assert "<strong>$10.00 is bad debt</strong>" in live
+    assert "the insurance fund paid $10.00" in live
+    assert "−$5.00" in live  # the fund's net: +5 penalty share, -10 cover
+
+
+def test_explainer_shows_the_latest_liquidation_or_the_latest_with_bad_debt(fresh_model):
+    fresh_model.events.extend([liquidation(12), bad_debt(12)])
+    fresh_model.events.append(liquidation(15, slot=4, shortfall=0.0, bankruptcy_price=80.0))
+    _, rc = solara.render(LiquidationExplainer(fresh_model), handle_error=False)
+    assert "No shortfall" in html_blocks(rc, "abm-prose")[1]
+    rc.find(v.Switch).widget.v_model = True  # "Show the latest one that left bad debt"
+    live = html_blocks(rc, "abm-prose")[1]
+    assert "step 12" in live and "is bad debt" in live
+
+
+def test_explainer_waits_for_a_first_liquidation(fresh_model):
+    assert find_walkthrough(fresh_model.events) is None
+    _, rc = solara.render(LiquidationExplainer(fresh_model), handle_error=False)
+    assert any("No such liquidation yet" in str(w.children) for w in rc.find(v.Alert).widgets)
+
+
+def test_explainer_finds_a_real_liquidation_and_its_cover(crash_model):
+    w = find_walkthrough(crash_model.events, with_shortfall=True)
+    assert w is not None and w.cover is not None
+    assert w.cover["slot"] == w.liquidation["slot"]
+    paid = sum(w.covered_by().values())
+    assert paid == pytest.approx(w.liquidation["shortfall"], rel=1e-9)
+
+
+# -- charts -----------------------------------------------------------------------------
+def test_leverage_histogram_has_one_bar_per_bin(crash_model):
+    edges, counts = data.leverage_histogram(crash_model)
+    n_open = int(np.count_nonzero(crash_model.exchange.book.size))
+    assert len(counts) == data.LEVERAGE_BINS and len(edges) == data.LEVERAGE_BINS + 1
+    assert counts.sum() == n_open > 0
+    assert edges[-1] == pytest.approx(data.liquidation_leverage(crash_model))
+    chart = BlitChart()
+    png = chart.render(lambda ax: draw_leverage(ax, edges, counts, 20.0))
+    assert png.startswith(PNG)
+    (bars,) = [c for c in chart.ax.collections if c.get_gid() != "static"]
+    assert len(bars.get_paths()) == data.LEVERAGE_BINS
+    heights = [p.vertices[:, 1].max() for p in bars.get_paths()]
+    assert heights == pytest.approx(counts.tolist())
+    _, rc = solara.render(LeverageChart(crash_model), handle_error=False)
+    assert image_bytes(rc)[0].startswith(PNG)
+    assert texts(rc, "abm-caption")[0].startswith(f"{n_open} open positions")
+
+
+def test_leverage_values_are_the_traders_leverage(crash_model):
+    lev = data.leverage_values(crash_model)
+    expected = sorted(
+        t.leverage for t in crash_model.traders if crash_model.exchange.book.size[t.slot] != 0
+    )
+    assert sorted(lev) == pytest.approx(expected)
+    assert all(isinstance(t, Trader) for t in crash_model.traders)
+
+
+@pytest.mark.parametrize("chart", CHARTS, ids=lambda c: c.__name__)
+def test_each_chart_renders_and_redraws_when_mesa_steps(chart):
+    m = ExchangeModel(rng=4, n_traders=150, shock_size=0.3, shock_step=5, governance_enabled=False)
+    for _ in range(3):
+        m.step()
+    _, rc = solara.render(chart(m), handle_error=False)
+    (before,) = image_bytes(rc)
+    assert before.startswith(PNG)
+    for _ in range(6):
+        m.step()
+    force_update()  # what SolaraViz does after its steps
+    (after,) = image_bytes(rc)
+    assert after.startswith(PNG) and after != before
+
+
+def test_charts_read_the_model_frame_once_per_frame(monkeypatch, fresh_model):
+    calls = []
+    original = data.model_frame
+    monkeypatch.setattr(data, "model_frame", lambda m, *a, **k: calls.append(1) or original(m))
+    _, rc = solara.render(Charts(fresh_model), handle_error=False)
+    assert len(image_bytes(rc)) == len(CHARTS)
+    assert len(calls) == 1
+    fresh_model.step()
+    force_update()
+    assert len(calls) == 2
+
+
+def test_model_frame_derives_adl_cover_and_thins_long_runs(crash_model):
+    frame = data.model_frame(crash_model, max_points=30)
+    assert len(frame) <= 31 and frame.index[-1] == crash_model.steps
+    stages = ["fund_covered", "lp_loss", "adl_covered", "socialized_loss", "unresolved_bad_debt"]
+    assert frame[stages].sum(axis=1).to_numpy() == pytest.approx(frame["bad_debt"].to_numpy())
+
+
+def test_axes_stay_put_between_frames_so_most_frames_only_blit():
+    assert sticky_limits((0.0, 100.0), 10.0, 90.0) == (0.0, 100.0)
+    lo, hi = sticky_limits((0.0, 100.0), 10.0, 130.0)
+    assert lo <= 10.0 and hi >= 130.0
+    chart = BlitChart()
+    rng = np.random.default_rng(0)
+    y = 100 + np.cumsum(rng.normal(0, 0.3, 400))
+
+    def draw(ax, n):
+        ax.plot(np.arange(n), y[:n])
+        return Extent((0.0, float(n)), (float(y[:n].min()), float(y[:n].max())))
+
+    for n in range(300, 400, 5):  # 20 frames of a render interval of 5
+        chart.render(lambda ax, n=n: draw(ax, n))
+    assert chart.full_draws <= 5  # the axes were redrawn only when the data left them
+
+
+# -- classroom text ---------------------------------------------------------------------
+def test_info_shows_the_presets_netlogo_sections():
+    m = presets.build("flash_crash")
+    info = presets.info("flash_crash")
+    _, rc = solara.render(ClassroomInfo(m, info), handle_error=False)
+    headings = [w.children[0] for w in rc.find(v.ExpansionPanelHeader).widgets]
+    assert headings == [title for _, title in INFO_SECTIONS]
+    body = " ".join(html_blocks(rc, "abm-prose"))
+    assert "Black Thursday" in body
+    assert "30 % flash crash at step 500" in run_summary(m)
+    assert "30 % flash crash at step 500" in texts(rc, "abm-caption")[0]
+
+
+def test_info_falls_back_to_the_general_text(fresh_model):
+    _, rc = solara.render(ClassroomInfo(fresh_model, None), handle_error=False)
+    assert "insurance fund" in " ".join(html_blocks(rc, "abm-prose"))
+    assert "120 traders" in texts(rc, "abm-caption")[0]
+
+
+# -- governance -------------------------------------------------------------------------
+def test_governance_panel_shows_proposals_votes_parameters_and_network(governed_model):
+    _, rc = solara.render(GovernancePanel(governed_model), handle_error=False)
+    images = image_bytes(rc)
+    assert len(images) == 3 and all(i.startswith(PNG) for i in images)
+    (params,) = html_blocks(rc, "abm-gov-params") or [
+        w.unsafe_innerHTML
+        for w in rc.find(solara.widgets.HTML).widgets
+        if "abm-params" in w.unsafe_innerHTML
+    ]
+    changed = [e for e in governed_model.events if e["kind"] == "param_change"]
+    assert changed, "the preset should have changed a parameter by now"
+    first = changed[0]
+    assert f"was {data.pct(first['old'], 2)}" in params
+    assert "Treasury" in " ".join(texts(rc, "abm-gov-number"))
+
+
+def test_votes_chart_draws_for_against_and_one_quorum_line_per_proposal(governed_model):
+    gov = governed_model.governance
+    records = latest(gov)
+    chart = BlitChart()
+    chart.render(lambda ax: draw_votes(ax, gov, records))
+    (quorum,) = [c for c in chart.ax.collections if c.get_linewidth()[0] == pytest.approx(2.2)]
+    assert len(quorum.get_segments()) == len(records)
+    xs = sorted(seg[0][0] for seg in quorum.get_segments())
+    assert xs == pytest.approx(sorted(governance.quorum_votes(gov, r) for r in records))
+
+
+def test_timeline_phases_of_an_executed_proposal(governed_model):
+    gov = governed_model.governance
+    history = governance.ProposalHistory().update(governed_model.events)
+    done = [r for r in latest(gov) if str(r.state) == "executed"]
+    assert done
+    rec = done[0]
+    got = phases(rec, history.entered[rec.id], governed_model.exchange.step)
+    assert [p.state for p in got] == ["pending", "active", "queued"]
+    assert got[0].start == rec.created and got[1].end == history.entered[rec.id]["succeeded"]
+
+
+def test_voter_network_layout_is_computed_once_per_model(monkeypatch):
+    calls = []
+    spring = nx.spring_layout
+    monkeypatch.setattr(
+        governance.nx, "spring_layout", lambda *a, **k: calls.append(1) or spring(*a, **k)
+    )
+    m = ExchangeModel(scenario="governance_response", n_traders=150)
+    model = solara.reactive(m)
+
+    @solara.component
+    def Holder():
+        VoterNetworkChart(model.value)
+
+    _, rc = solara.render(Holder(), handle_error=False)
+    for _ in range(5):
+        m.step()
+        force_update()
+    assert len(calls) == 1
+    model.value = ExchangeModel(scenario="governance_response", n_traders=150)  # Reset
+    assert len(calls) == 2
+    assert image_bytes(rc)[0].startswith(PNG)
+
+
+def test_voter_nodes_are_sized_by_power_and_coloured_by_last_vote(governed_model):
+    layout = governance.network_layout(governed_model)
+    sizes, colors = governance.node_style(governed_model, layout)
+    power = [governed_model.governance.power(int(h)) for h in layout.holders]
+    order = np.argsort(power)
+    assert np.all(np.diff(sizes[order]) >= -1e-9)
+    voted = {a.holder: a.last_vote for a in layout.voters if a is not None}
+    for h, c in zip(layout.holders, colors, strict=True):
+        last = voted.get(int(h), float("nan"))
+        expected = (
+            governance.NOT_VOTED
+            if np.isnan(last)
+            else (governance.FOR if last else governance.AGAINST)
+        )
+        assert c == expected
+
+
+def test_governance_panel_says_when_governance_is_off(fresh_model):
+    _, rc = solara.render(GovernancePanel(fresh_model), handle_error=False)
+    assert any("switched off" in str(w.children) for w in rc.find(v.Alert).widgets)
+
+
+# -- presets, parameters and the page ---------------------------------------------------
+def _values(params: dict) -> dict:
+    out = {}
+    for k, p in params.items():
+        if isinstance(p, Slider):
+            out[k] = p.value
+        elif isinstance(p, dict) and "type" in p:
+            out[k] = p["value"]
+        else:
+            out[k] = p
+    return out
+
+
+@pytest.mark.parametrize("preset", ["calm", "flash_crash"])
+def test_sliders_start_at_the_presets_values_and_reset_rebuilds_the_same_run(preset):
+    m0 = presets.build(preset)
+    params = presets.model_params(preset, m0)
+    _check_model_params(ExchangeModel.__init__, params)  # what SolaraViz checks
+    assert {"rng", "n_traders", "leverage_appetite", "penalty_rate", "penalty_fund_share"} <= set(
+        params
+    )
+    assert {"fund_fee_share", "initial_fund", "shock_size", "shock_step"} <= set(params)
+    assert {"governance_enabled", "governance_speed"} <= set(params)
+    assert params["rng"]["type"] == "InputText" and isinstance(params["rng"]["value"], str)
+    m1 = ExchangeModel(**_values(params))  # what Reset does with untouched sliders
+    for _ in range(25):
+        m0.step()
+        m1.step()
+    a = m0.datacollector.get_model_vars_dataframe()
+    b = m1.datacollector.get_model_vars_dataframe()
+    assert a.equals(b)
+
+
+@pytest.mark.parametrize("preset", presets.names())
+def test_every_slider_value_sits_on_its_grid_so_the_browser_does_not_snap_it(preset):
+    params = presets.model_params(preset, presets.build(preset))
+    sliders = {k: p for k, p in params.items() if isinstance(p, Slider)}
+    assert len(sliders) >= 8
+    for key, s in sliders.items():
+        assert s.min <= s.value <= s.max, key
+        k = (s.value - s.min) / s.step
+        assert k == pytest.approx(round(k), abs=1e-9), (key, s.value, s.min, s.step)
+
+
+def test_fit_slider_refines_the_step_for_an_off_grid_value():
+    assert presets.fit_slider(5_000.0, 0.0, 2e6, 25_000.0) == (0.0, 2e6, 5_000.0)
+    assert presets.fit_slider(120, 50, 2000, 50) == (50, 2000, 10)
+    assert presets.fit_slider(3e6, 0.0, 2e6, 25_000.0) == (0.0, 3e6, 25_000.0)
+
+
+def test_preset_picker_lists_titles_for_every_preset():
+    names = presets.names()
+    assert "flash_crash" in names
+    shown = presets.titles(names)
+    assert shown["flash_crash"] == "Flash crash"
+    assert len(set(shown.values())) == len(names)
+
+
+def test_each_page_builds_its_own_model_and_none_lives_in_module_globals(monkeypatch):
+    built = []
+    build = presets.build
+    monkeypatch.setattr(presets, "build", lambda *a, **k: built.append(build(*a, **k)) or built[-1])
+    solara.render(app.Page(), handle_error=False)
+    solara.render(app.Page(), handle_error=False)
+    assert len(built) == 2 and built[0] is not built[1]
+    built[0].step()
+    assert (built[0].steps, built[1].steps) == (1, 0)
+    for module in (app, presets, data, governance):
+        assert not any(isinstance(x, ExchangeModel) for x in vars(module).values())
+
+
+@pytest.mark.slow
+def test_a_frame_of_every_component_stays_well_under_150_ms():
+    """A frame: RENDER_INTERVAL model steps, then every component redraws (all tabs).
+
+    Measured as this process's CPU time: the suite runs in parallel with a browser and
+    an app server, and waiting for a core is not the app's cost. `benchmarks/` times the
+    same frame on the wall clock in isolation.
+    """
+    model = presets.build(presets.default_name(presets.names()))
+
+    @solara.component
+    def Everything():
+        version = app.frame_version()
+        app.HealthPanel(model, version=version)
+        Charts(model, version=version)
+        GovernancePanel(model, version=version)
+        LiquidationExplainer(model, version=version)
+        ClassroomInfo(model, presets.info("calm"), version=version)
+        EventFeed(model, version=version)
+
+    solara.render(Everything(), handle_error=False)
+    cpu, wall = [], []
+    for _ in range(40):
+        c, w = time.process_time(), time.perf_counter()
+        for _ in range(app.RENDER_INTERVAL):
+            model.step()
+        force_update()
+        cpu.append(time.process_time() - c)
+        wall.append(time.perf_counter() - w)
+    median_ms = 1e3 * statistics.median(cpu)
+    print(
+        f"frame median {median_ms:.1f} ms CPU, {1e3 * statistics.median(wall):.1f} ms wall; "
+        f"max {1e3 * max(cpu):.1f} ms CPU"
+    )
+    assert model.n_traders == 500
+    assert median_ms < 150
