@@ -144,9 +144,6 @@ def _qualify(path: str, msg: str, names: typing.Iterable[str], aliases: dict[str
     return ": ", msg
 
 
-_SECTION_CACHE: dict[tuple[type, str], type[BaseModel]] = {}
-
-
 def section_model(
     cls: type,
     path: str,
@@ -159,11 +156,8 @@ def section_model(
 
     `special` maps field paths to hand-written annotations (e.g. a literal list of
     allowed values); `extra` adds fields that are not in the dataclass (they are left out
-    of `to_params()` and returned by `extras()`).
+    of `to_params()`, which builds the validated dataclass).
     """
-    key = (cls, path)
-    if key in _SECTION_CACHE and not extra:
-        return _SECTION_CACHE[key]
     special = special or {}
     aliases = aliases or {}
     hints = typing.get_type_hints(cls)
@@ -179,15 +173,11 @@ def section_model(
         else:
             default = ...
         fields[f.name] = (ann, default)
-    extra = extra or {}
-    fields.update(extra)
+    fields.update(extra or {})
     names = [f.name for f in dc_fields]
 
     def to_params(self):
         return cls(**{n: _native(getattr(self, n), hints[n]) for n in names})
-
-    def extras(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in extra}
 
     def _check(self):
         try:
@@ -207,10 +197,6 @@ def section_model(
         **fields,
     )
     model.to_params = to_params
-    model.extras = extras
-    model.dataclass = cls
-    if not extra:
-        _SECTION_CACHE[key] = model
     return model
 
 
@@ -314,27 +300,24 @@ class Run(BaseModel):
     ]
 
 
-def _default(section: type[BaseModel]) -> Any:
-    return Field(default_factory=section)
+class Scenario(BaseModel):
+    """A complete, validated scenario: market, oracle, exchange, agents, governance and
+    run settings, plus the classroom text in `info`. `name`, `extends` and `source` say
+    where it came from."""
 
-
-_SECTIONS: dict[str, Any] = {
-    "info": (Info, _default(Info)),
-    "run": (Run, _default(Run)),
-    "market": (MarketSection, _default(MarketSection)),
-    "oracle": (OracleSection, _default(OracleSection)),
-    "exchange": (ExchangeSection, _default(ExchangeSection)),
-    "traders": (TradersSection, _default(TradersSection)),
-    "liquidators": (LiquidatorsSection, _default(LiquidatorsSection)),
-    "lps": (LPsSection, _default(LPsSection)),
-    "governance": (GovernanceSection, _default(GovernanceSection)),
-}
-
-SECTION_NAMES = tuple(k for k in _SECTIONS if k not in ("info", "run"))
-
-
-class _ScenarioBase(BaseModel):
     model_config = STRICT
+    name: str = ""
+    extends: str | None = None
+    source: str | None = None
+    info: Info = Field(default_factory=Info)
+    run: Run = Field(default_factory=Run)
+    market: MarketSection = Field(default_factory=MarketSection)
+    oracle: OracleSection = Field(default_factory=OracleSection)
+    exchange: ExchangeSection = Field(default_factory=ExchangeSection)
+    traders: TradersSection = Field(default_factory=TradersSection)
+    liquidators: LiquidatorsSection = Field(default_factory=LiquidatorsSection)
+    lps: LPsSection = Field(default_factory=LPsSection)
+    governance: GovernanceSection = Field(default_factory=GovernanceSection)
 
     def model_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for `ExchangeModel` (nested sections as dicts)."""
@@ -352,30 +335,13 @@ class _ScenarioBase(BaseModel):
             }
         return kwargs
 
-    def get(self, path: str) -> Any:
-        """The value at a dotted path, e.g. ``exchange.penalty_rate``."""
-        node: Any = self.model_dump(mode="python")
-        for part in path.split("."):
-            node = node[int(part)] if isinstance(node, list) else node[part]
-        return node
-
     def to_dict(self) -> dict[str, Any]:
-        """Every field, with `name` and `extends` left out: what a TOML file would hold."""
+        """Every field, with `name`, `extends` and `source` left out: what a TOML file holds."""
         return self.model_dump(mode="python", exclude={"name", "extends", "source"})
 
 
-Scenario = create_model(
-    "Scenario",
-    __base__=_ScenarioBase,
-    __doc__=(
-        "A complete, validated scenario: market, oracle, exchange, agents, governance and "
-        "run settings, plus the classroom text in `info`."
-    ),
-    name=(str, ""),
-    extends=(str | None, None),
-    source=(str | None, None),
-    **_SECTIONS,
-)
+SECTION_NAMES = ("market", "oracle", "exchange", "traders", "liquidators", "lps", "governance")
+"""The sections that configure the model (all but `info` and `run`)."""
 
 
 # -- error messages ---------------------------------------------------------------------
