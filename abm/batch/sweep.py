@@ -218,15 +218,15 @@ def run_sweep(
     base = load_scenario(scenario, overrides)
     seeds = seed_list(seeds, base.run.seed)
     points = grid_points(grid)
-    kwargs = [load_scenario(base, point).model_kwargs() for point in points]  # validate all
-    n_steps = base.run.steps
+    resolved = [load_scenario(base, point) for point in points]  # validates every point
+    jobs = [(sc.model_kwargs(), sc.run.steps) for sc in resolved]
     spec = jsonable(
         {
             "scenario": base.name,
             "config": base.to_dict(),
             "grid": grid,
             "seeds": seeds,
-            "steps": n_steps,
+            "steps": base.run.steps,
         }
     )
 
@@ -239,7 +239,7 @@ def run_sweep(
     workers = max(1, int(workers))
     if chunk_size is None:
         chunk_size = max(1, min(50, math.ceil(len(todo) / (4 * workers)))) if todo else 1
-    tasks = [[(p, s, kwargs[p], n_steps) for p, s in c] for c in _chunks(todo, chunk_size)]
+    tasks = [[(p, s, *jobs[p]) for p, s in c] for c in _chunks(todo, chunk_size)]
 
     new_rows: list[dict[str, Any]] = []
     executor, close = _executor(workers, dask) if tasks else (None, lambda aborted: None)

@@ -47,6 +47,11 @@ def test_sweep_runs_every_point_with_common_seeds(args):
     assert row["liquidations"] == one["liquidations"]
 
 
+def test_run_fields_can_be_swept_too(small):
+    result = run_sweep("calm", {"run.steps": [5, 12]}, seeds=2, overrides=small)
+    assert result.runs["steps"].tolist() == [5, 5, 12, 12]
+
+
 def test_aggregate_has_percentiles_var_and_lar(args):
     agg = sweep("calm", GRID, **args)
     assert agg["exchange.penalty_rate"].tolist() == [0.005, 0.02]
