@@ -119,7 +119,7 @@ def cmd_list(args, out: Console) -> int:
         return 0
     width = max(map(len, presets))
     for name, description in presets.items():
-        out.print(f"{name:<{width}}  {description}", highlight=False, soft_wrap=True)
+        out.print(f"{name:<{width}}  {description}", soft_wrap=True)
     return 0
 
 
@@ -274,8 +274,8 @@ COMMANDS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `abm` console script; returns the exit status."""
-    err = Console(stderr=True, highlight=False, soft_wrap=True)
-    out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+    err = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
+    out = Console(highlight=False, markup=False, width=None if sys.stdout.isatty() else 160)
     try:
         args = build_parser().parse_args(argv)
         if getattr(args, "seeds", 1) < 1 or getattr(args, "workers", 1) < 1:
@@ -287,7 +287,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         err.print("abm: interrupted; finished sweep runs are kept (continue with --resume)")
         return EXIT_INTERRUPTED
     except (ValueError, OSError) as exc:
-        err.print(f"abm: error: {exc}", markup=False)
+        err.print(f"abm: error: {exc}")
         return EXIT_USAGE
 
 
