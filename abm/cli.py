@@ -1,5 +1,6 @@
-"""The `abm` command: list presets, run one, sweep a grid, report on the results.
+"""The `abm` command: the classroom app, presets, runs, sweeps and reports.
 
+    abm app
     abm list
     abm show flash_crash
     abm run flash_crash --seed 7 --steps 2000 --out runs/flash
@@ -210,11 +211,41 @@ def cmd_report(args, out: Console) -> int:
     return 0
 
 
+def app_path() -> Path:
+    """The Solara page of the classroom app (`viz/app.py`)."""
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec("viz.app")
+    except ImportError:
+        spec = None
+    if spec is not None and spec.origin:
+        return Path(spec.origin)
+    path = Path(__file__).resolve().parents[1] / "viz" / "app.py"
+    if not path.is_file():
+        raise UsageError("the classroom app is not installed (viz/app.py not found)")
+    return path
+
+
+def cmd_app(args, out: Console) -> int:
+    import subprocess
+
+    cmd = [sys.executable, "-m", "solara", "run", str(app_path())]
+    cmd += ["--host", args.host, "--port", str(args.port)]
+    cmd.append("--no-open" if args.no_open else "--open")
+    return subprocess.call(cmd)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="abm", description="Perpetual-futures exchange simulation: scenarios, runs, sweeps."
     )
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    a = sub.add_parser("app", help="open the classroom app in the browser (Solara)")
+    a.add_argument("--host", default="localhost", help="address to listen on")
+    a.add_argument("--port", type=int, default=8765, help="port (0: any free port)")
+    a.add_argument("--no-open", action="store_true", help="do not open a browser")
 
     sub.add_parser("list", help="list the preset scenarios, one line each")
 
@@ -264,6 +295,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 COMMANDS = {
+    "app": cmd_app,
     "list": cmd_list,
     "show": cmd_show,
     "run": cmd_run,

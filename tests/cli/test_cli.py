@@ -188,3 +188,13 @@ def test_report_for_a_single_run(capsys, tmp_path):
 def test_report_on_a_folder_that_is_neither(capsys, tmp_path):
     assert main(["report", str(tmp_path)]) == 2
     _assert_one_clean_line(capsys, "neither a run folder")
+
+
+def test_app_starts_solara_on_the_classroom_page(monkeypatch):
+    calls = []
+    monkeypatch.setattr(subprocess, "call", lambda cmd: calls.append(cmd) or 0)
+    assert main(["app", "--port", "0", "--no-open"]) == 0
+    (cmd,) = calls
+    assert cmd[:4] == [sys.executable, "-m", "solara", "run"]
+    assert cmd[4].endswith("app.py") and "viz" in cmd[4]
+    assert cmd[5:] == ["--host", "localhost", "--port", "0", "--no-open"]
