@@ -228,12 +228,15 @@ def app_path() -> Path:
 
 
 def cmd_app(args, out: Console) -> int:
-    import subprocess
+    """Become `solara run viz/app.py` (exec: signals go straight to the server)."""
+    import os
 
     cmd = [sys.executable, "-m", "solara", "run", str(app_path())]
     cmd += ["--host", args.host, "--port", str(args.port)]
     cmd.append("--no-open" if args.no_open else "--open")
-    return subprocess.call(cmd)
+    sys.stdout.flush()
+    os.execv(sys.executable, cmd)
+    return 0  # pragma: no cover - execv does not return
 
 
 def build_parser() -> argparse.ArgumentParser:

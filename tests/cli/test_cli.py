@@ -191,10 +191,13 @@ def test_report_on_a_folder_that_is_neither(capsys, tmp_path):
 
 
 def test_app_starts_solara_on_the_classroom_page(monkeypatch):
+    import os
+
     calls = []
-    monkeypatch.setattr(subprocess, "call", lambda cmd: calls.append(cmd) or 0)
+    monkeypatch.setattr(os, "execv", lambda exe, cmd: calls.append((exe, cmd)))
     assert main(["app", "--port", "0", "--no-open"]) == 0
-    (cmd,) = calls
+    ((exe, cmd),) = calls
+    assert exe == sys.executable
     assert cmd[:4] == [sys.executable, "-m", "solara", "run"]
     assert cmd[4].endswith("app.py") and "viz" in cmd[4]
     assert cmd[5:] == ["--host", "localhost", "--port", "0", "--no-open"]
