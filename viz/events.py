@@ -21,6 +21,8 @@ FEED_KINDS = (
     "injection",
     "proposal",
     "proposal_execution_failed",
+    "attack",
+    "treasury_transfer",
     "vault_short",
 )
 """Kinds the feed shows; trader arrivals and exits are left out as noise."""
@@ -35,6 +37,8 @@ KIND_COLORS = {
     "injection": "#2e7d32",
     "proposal": "#6a1b9a",
     "proposal_execution_failed": "#6a1b9a",
+    "attack": "#000000",
+    "treasury_transfer": "#c62828",
     "vault_short": "#9e9e9e",
 }
 """A coloured dot per kind (emoji fonts are missing on many classroom machines)."""
@@ -134,6 +138,17 @@ def _proposal(e: dict) -> str:
     return text + "."
 
 
+def _attack(e: dict) -> str:
+    phase = e.get("phase")
+    if phase == "borrow":
+        return f"An attacker borrowed {e['amount']:,.0f} governance tokens with a flash loan."
+    if phase == "vote":
+        return f"The attacker voted with {e['weight']:,.0f} votes, most of them borrowed."
+    if phase == "repay":
+        return f"The attacker repaid the {e['amount']:,.0f} borrowed tokens in the same step."
+    return f"Governance attack: {phase}."
+
+
 DESCRIBE: dict[str, Callable[[dict], str]] = {
     "liquidation": _liquidation,
     "bad_debt": _bad_debt,
@@ -150,6 +165,10 @@ DESCRIBE: dict[str, Callable[[dict], str]] = {
     "proposal": _proposal,
     "proposal_execution_failed": lambda e: (
         f"Proposal #{e.get('id', '?')} could not be executed: {e.get('error', 'unknown error')}."
+    ),
+    "attack": _attack,
+    "treasury_transfer": lambda e: (
+        f"The treasury sent {money(e['amount'])} to {e.get('to_account', 'an account')}."
     ),
     "vault_short": lambda e: (
         f"The LP vault could not pay {money(e['unpaid'])} of a trader's profit."

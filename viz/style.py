@@ -26,6 +26,8 @@ CSS = """
 .abm-feed-step { white-space: nowrap; font-weight: 600; min-width: 82px; }
 .abm-feed-words { flex: 1 1 auto; }
 .abm-explainer, .abm-info { font-size: 15px; }
+.abm-prose strong, .abm-prose b { font-weight: 700; }
+.abm-prose h4 { font-size: 16px; margin: 10px 0 4px 0; }
 .abm-explainer table { border-collapse: collapse; margin-top: 6px; }
 .abm-explainer td, .abm-explainer th {
   padding: 2px 10px; border-bottom: 1px solid rgba(127, 127, 127, 0.3);

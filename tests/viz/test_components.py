@@ -205,6 +205,15 @@ def test_event_feed_summarises_a_cascade_and_names_proposals_newest_first(fresh_
     assert lines[2][2].startswith("5 positions liquidated ($5,000 closed")
 
 
+def test_governance_attack_events_are_described_in_words():
+    assert describe({"step": 3, "kind": "attack", "phase": "borrow", "amount": 1e7}) == (
+        "An attacker borrowed 10,000,000 governance tokens with a flash loan."
+    )
+    assert describe(
+        {"step": 9, "kind": "treasury_transfer", "to_account": "attacker", "amount": 1.9e6}
+    ) == ("The treasury sent $1.9M to attacker.")
+
+
 def test_every_event_of_a_crash_run_is_described_in_words(crash_model):
     kinds = {e["kind"] for e in crash_model.events}
     assert {"liquidation", "bad_debt"} <= kinds
