@@ -74,6 +74,18 @@ def test_model_accepts_a_preset_name_with_keyword_overrides():
     model.check()
 
 
+def test_model_accepts_a_path_and_a_loaded_scenario(tmp_path):
+    path = tmp_path / "mine.toml"
+    path.write_text('extends = "flash_crash"\n[traders]\ncount = 30\n[run]\nseed = 11\n')
+    by_path = ExchangeModel(scenario=path)
+    by_object = ExchangeModel(scenario=load_scenario(path))
+    assert by_path.n_traders == by_object.n_traders == 30
+    for model in (by_path, by_object):
+        for _ in range(5):
+            model.step()
+    assert by_path.metrics == by_object.metrics  # same seed from run.seed
+
+
 def test_mesa_batch_run_takes_presets():
     import mesa
 
