@@ -238,6 +238,14 @@ def test_explainer_walks_through_a_constructed_liquidation_with_its_numbers(fres
     assert "−$5.00" in live  # the fund's net: +5 penalty share, -10 cover
 
 
+def test_explainer_states_needs_and_yields_when_the_event_carries_the_margin(fresh_model):
+    fresh_model.events.extend([liquidation(12, margin=90.0, entry=100.0), bad_debt(12)])
+    _, rc = solara.render(LiquidationExplainer(fresh_model), handle_error=False)
+    live = html_blocks(rc, "abm-prose")[1]
+    assert "Closing safely needed <strong>$100</strong>" in live
+    assert "the margin yielded <strong>$90.00</strong>" in live
+
+
 def test_explainer_shows_the_latest_liquidation_or_the_latest_with_bad_debt(fresh_model):
     fresh_model.events.extend([liquidation(12), bad_debt(12)])
     fresh_model.events.append(liquidation(15, slot=4, shortfall=0.0, bankruptcy_price=80.0))
