@@ -87,8 +87,8 @@ def run_chunk(chunk: Sequence[tuple[int, int, dict[str, Any], int]]) -> list[dic
     Runs in a worker process (or a Dask worker): everything it needs comes in `chunk`.
     """
     rows = []
-    for point, seed, kwargs, steps in chunk:
-        model = simulate({**kwargs, "rng": seed}, steps)
+    for point, seed, kwargs, steps in chunk:  # a sweep keeps summaries only: no agent tables
+        model = simulate({**kwargs, "rng": seed, "agent_sample_period": 0}, steps)
         metrics = summarize(timeseries_frame(model), model.exchange.fund.depleted_below)
         rows.append({"point": point, "seed": seed, "steps": int(model.steps), **metrics})
     return rows
