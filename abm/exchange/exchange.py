@@ -413,6 +413,8 @@ class Exchange:
                 price=item.price,
                 mark=mark,
                 bankruptcy_price=float(bankrupt_at[k]),
+                entry=float(entry[k]),
+                margin=float(margin[k]),
                 penalty=item.penalty,
                 to_liquidator=item.to_liquidator,
                 to_fund=item.to_fund,
