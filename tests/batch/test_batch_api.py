@@ -1,13 +1,6 @@
-"""The package-level API mirrors the CLI once `abm/__init__.py` re-exports it."""
-
-import pytest
+"""The package-level API mirrors the CLI."""
 
 import abm
-
-pytestmark = pytest.mark.skipif(
-    not all(hasattr(abm, name) for name in ("load_scenario", "run", "sweep")),
-    reason="abm/__init__.py does not re-export load_scenario, run and sweep yet",
-)
 
 
 def test_top_level_api(small):
