@@ -204,8 +204,15 @@ def run_sweep(
     progress: bool = False,
     on_chunk: Callable[[list[dict[str, Any]]], None] | None = None,
 ) -> SweepResult:
-    """Run `scenario` at every grid point × seed; see `sweep` for the arguments.
+    """Run `scenario` at every grid point x seed; return the runs and the aggregate table.
 
+    `grid` maps dotted paths to lists of values (``{"exchange.penalty_rate": [0.005,
+    0.01]}``) or is a list of ``"path=v1,v2"`` strings; `seeds` is a count (seeds
+    run.seed, run.seed+1, ...) or a list. `workers` processes run chunks of runs
+    (`chunk_size` runs each); `dask` is a scheduler address (``"tcp://host:8786"``) or a
+    `distributed.Client` to run them on a cluster instead. With `out`, run summaries are
+    saved as they finish (`runs.parquet` at the end, with `aggregate.parquet`/`.csv`),
+    and `resume=True` continues an interrupted sweep without redoing finished runs.
     `on_chunk(rows)` is called after each finished chunk has been saved.
     """
     grid = parse_grid(grid) if grid is not None and not isinstance(grid, Mapping) else grid
@@ -344,39 +351,8 @@ def _progress(on: bool, total: int, completed: int) -> _Bar | _NoBar:
 def sweep(
     scenario: Any = "calm",
     grid: Mapping[str, Sequence[Any]] | Iterable[str] | None = None,
-    *,
-    seeds: int | Sequence[int] = 10,
-    steps: int | None = None,
-    overrides: Mapping[str, Any] | None = None,
-    workers: int = 1,
-    out: str | os.PathLike | None = None,
-    resume: bool = False,
-    overwrite: bool = False,
-    dask: Any = None,
-    chunk_size: int | None = None,
-    progress: bool = False,
+    **options: Any,
 ) -> pd.DataFrame:
-    """Run a grid of scenario fields × seeds and return the aggregate table.
-
-    `grid` maps dotted paths to lists of values (``{"exchange.penalty_rate": [0.005,
-    0.01]}``) or is a list of ``"path=v1,v2"`` strings; `seeds` is a count (seeds
-    run.seed, run.seed+1, ...) or a list. `workers` processes run chunks of runs
-    (`chunk_size` runs each); `dask` is a scheduler address (``"tcp://host:8786"``) or a
-    `distributed.Client` to run them on a cluster instead. With `out`, run summaries are
-    saved as they finish (`runs.parquet` at the end, with `aggregate.parquet`/`.csv`),
-    and `resume=True` continues an interrupted sweep without redoing finished runs.
-    """
-    return run_sweep(
-        scenario,
-        grid,
-        seeds=seeds,
-        steps=steps,
-        overrides=overrides,
-        workers=workers,
-        out=out,
-        resume=resume,
-        overwrite=overwrite,
-        dask=dask,
-        chunk_size=chunk_size,
-        progress=progress,
-    ).aggregate
+    """Run a grid of scenario fields x seeds and return the aggregate table: one row per
+    grid point. The options are those of `run_sweep`."""
+    return run_sweep(scenario, grid, **options).aggregate
