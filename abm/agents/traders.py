@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import mesa
 import numpy as np
+import pandas as pd
 
 from ..exchange.params import check_range
 
@@ -185,7 +186,7 @@ def trader_columns(model) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         "equity": book.wallet[slots] + position_equity,
         "leverage": leverage,
         "liquidated": book.liquidated[slots],
-        "style": np.array(STYLES, dtype=object)[model.trader_state.style[slots]],
+        "style": pd.Categorical.from_codes(model.trader_state.style[slots], STYLES),
     }
 
 
