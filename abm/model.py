@@ -16,6 +16,7 @@ Step order (one step is one hour by default):
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import math
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -186,7 +187,7 @@ class ExchangeModel(mesa.Model):
         settings = {**DEFAULTS, **self._resolve(scenario), **given}
         super().__init__(rng=_seed(settings.pop("rng", None)))
         self.settings = settings
-        self._build(**settings)
+        self._build(settings)
 
     @classmethod
     def _resolve(cls, scenario: Any) -> Mapping[str, Any]:
@@ -196,75 +197,57 @@ class ExchangeModel(mesa.Model):
             raise ValueError("scenario needs the scenario loader: import abm.scenarios first")
         return cls.scenario_resolver(scenario)
 
-    def _build(
-        self,
-        *,
-        n_traders: int,
-        initial_fund: float,
-        treasury: float,
-        shock_size: float,
-        shock_step: int,
-        agent_sample_period: int,
-        leverage_appetite: float | None = None,
-        max_leverage: float | None = None,
-        maintenance_margin: float | None = None,
-        penalty_rate: float | None = None,
-        penalty_fund_share: float | None = None,
-        fund_fee_share: float | None = None,
-        cascade_impact: float | None = None,
-        replay_path: str | None = None,
-        exchange: ExchangeParams | dict | None = None,
-        market: MarketParams | dict | None = None,
-        oracle: OracleParams | dict | None = None,
-        traders: TraderParams | dict | None = None,
-        liquidators: LiquidatorParams | dict | None = None,
-        lps: LPParams | dict | None = None,
-        governance: GovernanceParams | dict | None = None,
-        governance_enabled: bool | None = None,
-        governance_speed: float | None = None,
-    ) -> None:
+    def _build(self, settings: Mapping[str, Any]) -> None:
+        unknown = sorted(set(settings) - set(inspect.signature(ExchangeModel).parameters))
+        if unknown:
+            raise ValueError(f"unknown model settings {unknown}")
+        get = settings.get
+        n_traders, initial_fund, treasury = get("n_traders"), get("initial_fund"), get("treasury")
+        shock_size, shock_step = get("shock_size"), get("shock_step")
         n_traders = int(check_range("n_traders", n_traders, 0, 10_000_000))
         check_range("initial_fund", initial_fund, 0.0, 1e15)
         check_range("treasury", treasury, 0.0, 1e15)
         check_range("shock_size", shock_size, 0.0, 1.0, hi_open=True)
         check_range("shock_step", shock_step, 0, 10**9)
         self.agent_sample_period = int(
-            check_range("agent_sample_period", agent_sample_period, 0, 10**9)
+            check_range("agent_sample_period", get("agent_sample_period"), 0, 10**9)
         )
 
-        xp = _params(ExchangeParams, exchange, "exchange")
+        xp = _params(ExchangeParams, get("exchange"), "exchange")
         flat = {
-            "penalty_rate": penalty_rate,
-            "penalty_fund_share": penalty_fund_share,
-            "fund_fee_share": fund_fee_share,
-            "maintenance_margin": maintenance_margin,
+            k: get(k)
+            for k in ("penalty_rate", "penalty_fund_share", "fund_fee_share", "maintenance_margin")
         }
-        if max_leverage is not None:
+        if (max_leverage := get("max_leverage")) is not None:
             flat["initial_margin"] = 1.0 / check_range("max_leverage", max_leverage, 1.0, 1000.0)
         xp = xp.updated(**{k: v for k, v in flat.items() if v is not None})
 
-        mp = _params(MarketParams, market, "market")
+        mp = _params(MarketParams, get("market"), "market")
         changes = {}
-        if cascade_impact is not None:
-            changes["impact"] = cascade_impact
-        if replay_path is not None:
-            changes["replay_path"] = str(replay_path)
+        if get("cascade_impact") is not None:
+            changes["impact"] = get("cascade_impact")
+        if get("replay_path") is not None:
+            changes["replay_path"] = str(get("replay_path"))
         if shock_size > 0:
             changes["shocks"] = (*mp.shocks, FlashCrash(start=int(shock_step), drop=shock_size))
         mp = dataclasses.replace(mp, **changes)
 
-        self.trader_params = _params(TraderParams, traders, "traders")
-        if leverage_appetite is not None:
-            self.trader_params = dataclasses.replace(self.trader_params, appetite=leverage_appetite)
-        self.liquidator_params = _params(LiquidatorParams, liquidators, "liquidators")
-        self.lp_params = _params(LPParams, lps, "lps")
+        self.trader_params = _params(TraderParams, get("traders"), "traders")
+        if get("leverage_appetite") is not None:
+            self.trader_params = dataclasses.replace(
+                self.trader_params, appetite=get("leverage_appetite")
+            )
+        self.liquidator_params = _params(LiquidatorParams, get("liquidators"), "liquidators")
+        self.lp_params = _params(LPParams, get("lps"), "lps")
 
-        gp = _governance_params(governance, governance_enabled, governance_speed)
+        gp = _governance_params(
+            get("governance"), get("governance_enabled"), get("governance_speed")
+        )
         market_rng, self.trader_rng, governance_rng = self.rng.spawn(3)
         self.exchange = Exchange(
             xp,
             mp,
-            _params(OracleParams, oracle, "oracle"),
+            _params(OracleParams, get("oracle"), "oracle"),
             capacity=n_traders,
             fund_seed=initial_fund,
             treasury_seed=treasury,
