@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from .batch.io import atomic_dir
-from .batch.metrics import DESCRIPTIONS, METRICS, WATERFALL_METRICS, adl_covered
+from .batch.metrics import DESCRIPTIONS, METRICS, WATERFALL_METRICS
 from .batch.sweep import aggregate, read_runs
 
 DPI = 90
@@ -138,7 +138,7 @@ def _waterfall(ax, ts):
     stages = {
         "insurance fund": ts["fund_covered"],
         "LP vault": ts["lp_loss"],
-        "ADL": adl_covered(ts),
+        "ADL": ts["adl_covered"],
         "socialized": ts["socialized_loss"],
         "unresolved (halt)": ts["unresolved_bad_debt"],
     }

@@ -51,11 +51,6 @@ def model_frame(model, max_points: int = MAX_POINTS) -> pd.DataFrame:
         idx = np.unique(np.append(idx[::stride], n - 1))
     frame = pd.DataFrame({c: np.asarray(v, dtype=float)[idx] for c, v in cols.items()}, index=idx)
     frame.index.name = "step"
-    if "adl_covered" not in frame and "bad_debt" in frame:
-        # Every shortfall is resolved within its step, so whatever the other stages (and
-        # the halt) did not absorb was covered by auto-deleveraging.
-        others = frame[["fund_covered", "lp_loss", "socialized_loss", "unresolved_bad_debt"]]
-        frame["adl_covered"] = (frame["bad_debt"] - others.sum(axis=1)).clip(lower=0.0)
     return frame
 
 

@@ -12,6 +12,7 @@ WATERFALL_METRICS = (
     "fund_covered",
     "lp_loss",
     "adl_volume",
+    "adl_covered",
     "socialized_loss",
     "unresolved_bad_debt",
 )
@@ -24,7 +25,6 @@ METRICS = (
     "max_drawdown",
     "bad_debt",
     *WATERFALL_METRICS,
-    "adl_covered",
     "uncovered_bad_debt",
     "liquidations",
     "liquidation_volume",
@@ -77,13 +77,6 @@ def _nanmin(values: pd.Series) -> float:
     return float(arr.min()) if arr.size else math.nan
 
 
-def adl_covered(row) -> Any:
-    """Bad debt that ADL absorbed: what the other stages did not (works on columns too)."""
-    other = row["fund_covered"] + row["lp_loss"] + row["socialized_loss"]
-    left = row["bad_debt"] - other - row["unresolved_bad_debt"]
-    return np.maximum(left, 0.0) if not isinstance(left, float) else max(left, 0.0)
-
-
 def summarize(ts: pd.DataFrame, depleted_below: float = 1.0) -> dict[str, Any]:
     """The run's summary metrics from its per-step model columns (row 0 = before step 1).
 
@@ -104,7 +97,6 @@ def summarize(ts: pd.DataFrame, depleted_below: float = 1.0) -> dict[str, Any]:
     }
     for col in WATERFALL_METRICS:
         out[col] = _last(ts, col)
-    out["adl_covered"] = adl_covered(out)
     out["uncovered_bad_debt"] = max(0.0, out["bad_debt"] - out["fund_covered"])
     out["liquidations"] = int(_last(ts, "liquidations"))
     out["liquidation_volume"] = _last(ts, "liquidation_volume")

@@ -160,6 +160,7 @@ def test_summarize_from_a_hand_made_series():
             "fund_covered": [0, 10, 60, 60, 60, 60.0],
             "lp_loss": [0.0] * n,
             "adl_volume": [0, 0, 300, 300, 300, 300.0],
+            "adl_covered": [0, 0, 100, 100, 100, 100.0],
             "socialized_loss": [0, 0, 40, 40, 40, 40.0],
             "unresolved_bad_debt": [0, 0, 0, 0, 0, 0.0],
             "liquidations": [0, 2, 9, 9, 9, 9],
@@ -176,6 +177,7 @@ def test_summarize_from_a_hand_made_series():
     assert s["fund_depleted_step"] == 2 and s["fund_depleted"]
     assert (s["min_fund"], s["final_fund"], s["min_fund_to_oi"]) == (0.0, 30.0, 0.0)
     assert s["uncovered_bad_debt"] == 140.0
+    assert s["adl_covered"] == 100.0
     assert s["halted_steps"] == 2  # row 0 is the state before the first step
     assert (s["liquidations"], s["proposals_passed"], s["proposals_failed"]) == (9, 2, 1)
     assert s["min_price_ratio"] == 0.5 and s["final_price_ratio"] == 0.8

@@ -182,19 +182,8 @@ def test_fund_depletion_passes_losses_down_the_waterfall():
     st = m.exchange.stats
     assert st.bad_debt > 0
     assert st.adl_volume + st.socialized_loss > 0
-    covered = st.fund_covered + st.lp_loss + st.socialized_loss + st.unresolved
-    assert covered + sum(e.get("covered", 0.0) for e in m.events if e["kind"] == "adl") == (
-        pytest.approx(st.bad_debt)
-    )
-
-
-def test_vectorised_trader_records_match_the_agents():
-    m = run_checked(ExchangeModel(rng=6, n_traders=120, agent_sample_period=1), 60)
-    frame = m.datacollector.get_agenttype_vars_dataframe(Trader).xs(60, level="Step")
-    assert len(frame) == len(m.traders)
-    for trader in m.traders:
-        row = frame.loc[trader.unique_id]
-        assert row["equity"] == pytest.approx(trader.equity)
-        assert row["leverage"] == pytest.approx(trader.leverage)
-        assert row["liquidated"] == trader.liquidated
-        assert row["style"] == trader.style
+    df = m.datacollector.get_model_vars_dataframe()
+    stages = ["fund_covered", "lp_loss", "adl_covered", "socialized_loss", "unresolved_bad_debt"]
+    # every unit of bad debt is accounted for by exactly one stage, at every step
+    assert np.allclose(df[stages].sum(axis=1), df["bad_debt"])
+    assert df["adl_covered"].iloc[-1] > 0 or df["socialized_loss"].iloc[-1] > 0
