@@ -421,7 +421,7 @@ def print_tables(results: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    console = Console() if sys.stdout.isatty() else Console(width=130)  # logs: no truncation
     mc = results["machine"]
     console.print(
         f"{results['mode']} mode on {mc['cores']} cores ({mc['cpu']}); market: {DESCRIPTION}"
