@@ -113,6 +113,7 @@ class TraderState:
         self.opened_at = np.zeros(capacity, dtype=np.int64)
         self.hold_for = np.zeros(capacity, dtype=np.int64)
         self.seen_losses = np.zeros(capacity, dtype=np.int64)
+        self.agent_id = np.full(capacity, -1, dtype=np.int64)
 
     def assign(self, slots: np.ndarray, drawn: dict[str, np.ndarray]) -> None:
         self.style[slots] = [STYLES.index(s) for s in drawn["style"]]
@@ -136,6 +137,11 @@ class Trader(mesa.Agent):
     def __init__(self, model, slot: int) -> None:
         super().__init__(model)
         self.slot = slot
+        model.trader_state.agent_id[slot] = self.unique_id
+
+    def remove(self) -> None:
+        self.model.trader_state.agent_id[self.slot] = -1
+        super().remove()
 
     @property
     def style(self) -> str:
@@ -170,8 +176,8 @@ class Trader(mesa.Agent):
 
 def trader_columns(model) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Every trader's equity, leverage, liquidations and style, computed from the arrays."""
-    by_slot = model.traders_by_slot
-    slots = np.array([i for i, t in enumerate(by_slot) if t is not None], dtype=np.int64)
+    st = model.trader_state
+    slots = np.flatnonzero(st.agent_id >= 0)
     ex = model.exchange
     book = ex.book
     size, margin = book.size[slots], book.margin[slots]
@@ -181,8 +187,7 @@ def trader_columns(model) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         leverage = np.where(
             size == 0, 0.0, np.where(position_equity > 0, notional / position_equity, np.inf)
         )
-    ids = np.array([by_slot[i].unique_id for i in slots.tolist()], dtype=np.int64)
-    return ids, {
+    return st.agent_id[slots], {
         "equity": book.wallet[slots] + position_equity,
         "leverage": leverage,
         "liquidated": book.liquidated[slots],

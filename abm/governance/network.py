@@ -43,6 +43,8 @@ class VoterNetwork:
     def __init__(self, social: nx.Graph) -> None:
         self.social = social
         self.delegation = nx.DiGraph()
+        self._delegate: dict[int, tuple[int, int]] = {}
+        self._delegators: dict[int, list[int]] = {}
 
     def delegate(self, delegator: int, delegate: int, step: int = GENESIS_STEP) -> None:
         """From `step` on, `delegator`'s votes go to `delegate`.
@@ -58,16 +60,16 @@ class VoterNetwork:
         if self.delegate_of(delegate) is not None:
             raise ValueError(f"holder {delegate} delegates and cannot receive a delegation")
         self.delegation.add_edge(delegator, delegate, since=step)
+        self._delegate[delegator] = (delegate, step)
+        self._delegators.setdefault(delegate, []).append(delegator)
 
     def delegate_of(self, holder: int) -> int | None:
-        if holder not in self.delegation:
-            return None
-        return next(iter(self.delegation.successors(holder)), None)
+        found = self._delegate.get(holder)
+        return None if found is None else found[0]
 
     def delegators_of(self, holder: int) -> list[int]:
-        if holder not in self.delegation:
-            return []
-        return list(self.delegation.predecessors(holder))
+        """Who delegates to `holder` (read from a plain index: voting power reads it often)."""
+        return list(self._delegators.get(holder, ()))
 
     def neighbours(self, holder: int) -> list[int]:
         if holder not in self.social:
@@ -92,8 +94,8 @@ class VoterNetwork:
         )
 
     def _delegated_by(self, holder: int, step: int) -> bool:
-        delegate = self.delegate_of(holder)
-        return delegate is not None and self.delegation.edges[holder, delegate]["since"] <= step
+        found = self._delegate.get(holder)
+        return found is not None and found[1] <= step
 
 
 def build_network(
