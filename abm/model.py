@@ -33,6 +33,7 @@ from .agents.voters import (
     GOVERNANCE_COLUMNS,
     Voter,
     create_governance_agents,
+    governance_model_reporters,
     step_governance,
     voter_agent_reporters,
 )
@@ -76,6 +77,7 @@ MODEL_COLUMNS = (
     "halted",
     *GOVERNANCE_COLUMNS,
 )
+CORE_COLUMNS = MODEL_COLUMNS[: -len(GOVERNANCE_COLUMNS)]
 
 
 DEFAULTS: dict[str, Any] = {
@@ -288,11 +290,15 @@ class ExchangeModel(mesa.Model):
 
         self.metrics: dict[str, float] = {}
         self.datacollector = SampledDataCollector(
-            model_reporters={c: (lambda m, c=c: m.metrics[c]) for c in MODEL_COLUMNS},
+            model_reporters={
+                **{c: (lambda m, c=c: m.metrics[c]) for c in CORE_COLUMNS},
+                **governance_model_reporters(),
+            },
             agenttype_reporters={
                 Trader: {
                     "equity": lambda a: a.equity,
                     "leverage": lambda a: a.leverage,
+                    "liquidation_price": lambda a: a.liquidation_price,
                     "liquidated": lambda a: a.liquidated,
                     "style": lambda a: a.style,
                 },
@@ -433,8 +439,6 @@ class ExchangeModel(mesa.Model):
             "open_positions": int(np.count_nonzero(ex.book.size)),
             "halted": ex.halted,
         }
-        gov = self.governance
-        self.metrics.update({c: float(getattr(gov, c)) for c in GOVERNANCE_COLUMNS})
 
     # -- outputs ------------------------------------------------------------------------
     @property

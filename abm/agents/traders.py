@@ -18,6 +18,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
+from ..exchange import risk
 from ..exchange.params import check_range
 
 STYLES = ("noise", "momentum", "mean_reversion", "gambler")
@@ -170,8 +171,24 @@ class Trader(mesa.Agent):
     def liquidated(self) -> int:
         return int(self.model.exchange.book.liquidated[self.slot])
 
+    @property
+    def liquidation_price(self) -> float:
+        """Where this position would fall below maintenance margin (nan when flat)."""
+        return float(_liquidation_prices(self.model, np.array([self.slot]))[0])
+
     def step(self) -> None:
         act(self.model, np.array([self.slot]))
+
+
+def _liquidation_prices(model, slots: np.ndarray) -> np.ndarray:
+    """Isolated-margin liquidation prices at the flat maintenance rate (nan when flat)."""
+    ex = model.exchange
+    book = ex.book
+    size = book.size[slots]
+    price = risk.liquidation_price(
+        size, book.entry[slots], book.margin[slots], ex.params.maintenance_margin
+    )
+    return np.where(size != 0, price, np.nan)
 
 
 def trader_columns(model) -> tuple[np.ndarray, dict[str, np.ndarray]]:
@@ -190,6 +207,7 @@ def trader_columns(model) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     return st.agent_id[slots], {
         "equity": book.wallet[slots] + position_equity,
         "leverage": leverage,
+        "liquidation_price": _liquidation_prices(model, slots),
         "liquidated": book.liquidated[slots],
         "style": pd.Categorical.from_codes(model.trader_state.style[slots], STYLES),
     }

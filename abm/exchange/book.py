@@ -52,9 +52,6 @@ class PositionBook:
     def open_slots(self) -> np.ndarray:
         return np.flatnonzero(self.size != 0.0)
 
-    def is_open(self, slot: int) -> bool:
-        return self.size[slot] != 0.0
-
     def add(self, slot: int, size: float, price: float) -> None:
         """Add to one position on its own side at `price`."""
         old = self.size[slot]

@@ -116,10 +116,6 @@ class Exchange:
         """The reference (true market) price."""
         return self.market.price
 
-    def exec_price(self, trade_side: int, notional: float) -> float:
-        """Oracle ± half-spread ± slippage growing with size relative to vault depth."""
-        return float(self._exec_prices(np.array([trade_side]), np.array([notional]))[0])
-
     # -- the step -----------------------------------------------------------------------
     def begin_step(self) -> None:
         """Move the market and the oracle, then charge borrow fees."""

@@ -88,10 +88,6 @@ class ExchangeParams:
     def lp_fee_share(self) -> float:
         return 1.0 - self.fund_fee_share - self.treasury_fee_share
 
-    @property
-    def liquidator_share(self) -> float:
-        return 1.0 - self.penalty_fund_share
-
     def validate(self) -> None:
         check_range("initial_margin", self.initial_margin, 0.0, 1.0, lo_open=True)
         check_range("maintenance_margin", self.maintenance_margin, 0.0, 1.0, lo_open=True)

@@ -36,4 +36,3 @@ class ExchangeLike(Protocol):
 
 
 TREASURY_ACCOUNT = "treasury"
-FUND_ACCOUNT = "insurance_fund"

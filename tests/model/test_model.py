@@ -140,6 +140,20 @@ def test_agent_data_sampled_at_the_configured_period():
     assert {"equity", "leverage", "liquidated"} <= set(agents.columns)
 
 
+def test_a_position_is_liquidatable_exactly_beyond_its_liquidation_price():
+    m = run_checked(ExchangeModel(rng=6, n_traders=200), 80)
+    ex = m.exchange
+    holders = [t for t in m.traders if ex.book.size[t.slot] != 0]
+    assert holders
+    for trader in holders:
+        price = trader.liquidation_price
+        side = np.sign(ex.book.size[trader.slot])
+        ex.oracle.price = price * (1 + side * 1e-6)  # just on the safe side
+        assert not ex.is_liquidatable(trader.slot)
+        ex.oracle.price = price * (1 - side * 1e-6)  # just past it
+        assert ex.is_liquidatable(trader.slot)
+
+
 def test_fund_grows_from_penalties_and_fees_and_is_watched():
     m = run_checked(ExchangeModel(rng=5, n_traders=300), 400)
     fund = m.exchange.fund
