@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import os
+import sys
 import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -28,11 +29,15 @@ PATH_FIELDS = (("market", "replay_path"),)
 
 
 def presets_dir() -> Path:
-    """Where the preset files are: `$ABM_SCENARIOS`, else `<repo>/scenarios`."""
+    """Where the preset files are: `$ABM_SCENARIOS`, else `<repo>/scenarios` in a
+    checkout, else `<prefix>/share/abm/scenarios` where a wheel installs them."""
     env = os.environ.get(PRESETS_ENV)
     if env:
         return Path(env).expanduser()
-    return Path(__file__).resolve().parents[2] / "scenarios"
+    checkout = Path(__file__).resolve().parents[2] / "scenarios"
+    if checkout.is_dir():
+        return checkout
+    return Path(sys.prefix) / "share" / "abm" / "scenarios"
 
 
 def preset_names() -> list[str]:
