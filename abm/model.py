@@ -420,7 +420,7 @@ class ExchangeModel(mesa.Model):
             "fund_covered": st.fund_covered,
             "lp_loss": st.lp_loss,
             "adl_volume": st.adl_volume,
-            "adl_covered": st.stage_totals.get("adl", 0.0),
+            "adl_covered": st.adl_covered,
             "socialized_loss": st.socialized_loss,
             "unresolved_bad_debt": st.unresolved,
             "liquidations": st.liquidations,

@@ -8,7 +8,7 @@ Every movement of money is a ledger transfer.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -42,7 +42,16 @@ class Stats:
     unpaid_profit: float = 0.0
     halted_steps: int = 0
     treasury_injected: float = 0.0
-    stage_totals: dict[str, float] = field(default_factory=dict)
+    adl_covered: float = 0.0
+
+
+STAGE_STATS = {
+    "insurance_fund": "fund_covered",
+    "lp_vault": "lp_loss",
+    "adl": "adl_covered",
+    "socialized": "socialized_loss",
+}
+"""Which cumulative counter each waterfall stage adds to."""
 
 
 @dataclass(frozen=True)
@@ -140,10 +149,8 @@ class Exchange:
         while self.pending:
             sf = resolve(self, self.pending.pop(0))
             for stage, amount in sf.absorbed.items():
-                self.stats.stage_totals[stage] = self.stats.stage_totals.get(stage, 0.0) + amount
-            self.stats.fund_covered += sf.absorbed.get("insurance_fund", 0.0)
-            self.stats.lp_loss += sf.absorbed.get("lp_vault", 0.0)
-            self.stats.socialized_loss += sf.absorbed.get("socialized", 0.0)
+                counter = STAGE_STATS[stage]
+                setattr(self.stats, counter, getattr(self.stats, counter) + amount)
             self.record(
                 "bad_debt",
                 slot=sf.slot,
