@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from .agents.liquidators import Liquidator, LiquidatorParams
-from .agents.lps import LiquidityProvider, LPParams
+from .agents.lps import LiquidityProvider, LPParams, lp_columns
 from .agents.traders import Trader, TraderParams, TraderState, act, trader_columns
 from .agents.voters import (
     GOVERNANCE_COLUMNS,
@@ -306,7 +306,7 @@ class ExchangeModel(mesa.Model):
                 Voter: voter_agent_reporters(),
             },
             agent_period=self.agent_sample_period,
-            vectorised={Trader: trader_columns},
+            vectorised={Trader: trader_columns, LiquidityProvider: lp_columns},
         )
         self._measure()
         self.datacollector.collect(self)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import mesa
+import numpy as np
 
 from ..exchange.params import check_range
 
@@ -68,3 +69,12 @@ class LiquidityProvider(mesa.Agent):
             ex.lp_withdraw(self.account, shares * 0.1)
         elif self.cash > 0:
             ex.lp_deposit(self.account, self.cash * 0.5)
+
+
+def lp_columns(model) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Every LP's stake, valuing the vault once rather than once per LP."""
+    ex = model.exchange
+    price = ex.vault.share_price(ex.vault_nav())
+    ids = np.array([lp.unique_id for lp in model.lps], dtype=np.int64)
+    shares = np.array([ex.vault.shares.get(lp.account, 0.0) for lp in model.lps])
+    return ids, {"stake": shares * price}

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from abm import MODEL_COLUMNS, ExchangeModel
-from abm.agents import Trader
+from abm.agents import LiquidityProvider, Trader
 
 CONTRACT = [
     "price", "oracle_price", "open_interest", "long_oi", "short_oi", "insurance_fund",
@@ -138,6 +138,14 @@ def test_agent_data_sampled_at_the_configured_period():
     steps = sorted(set(agents.index.get_level_values("Step")))
     assert steps == [0, 5, 10]
     assert {"equity", "leverage", "liquidated"} <= set(agents.columns)
+
+
+def test_vectorised_lp_records_match_the_agents():
+    m = run_checked(ExchangeModel(rng=6, n_traders=120, agent_sample_period=1), 30)
+    frame = m.datacollector.get_agenttype_vars_dataframe(LiquidityProvider).xs(30, level="Step")
+    assert len(frame) == len(m.lps)
+    for lp in m.lps:
+        assert frame.loc[lp.unique_id, "stake"] == pytest.approx(lp.stake)
 
 
 def test_a_position_is_liquidatable_exactly_beyond_its_liquidation_price():
