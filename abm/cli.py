@@ -25,31 +25,17 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from .batch.metrics import METRICS
+
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
-SUMMARY_ROWS = (
-    "final_fund",
-    "min_fund",
-    "min_fund_to_oi",
-    "max_drawdown",
-    "bad_debt",
-    "fund_covered",
-    "lp_loss",
-    "adl_volume",
-    "adl_covered",
-    "socialized_loss",
-    "unresolved_bad_debt",
-    "liquidations",
-    "liquidation_volume",
-    "halted_steps",
-    "final_treasury",
-    "proposals_passed",
-    "proposals_failed",
-    "treasury_injected",
-    "fund_depleted_step",
-    "min_price_ratio",
+SUMMARY_ROWS = tuple(
+    m
+    for m in METRICS
+    if m not in {"uncovered_bad_debt", "min_treasury", "fund_depleted", "final_price_ratio"}
 )
+"""The summary metrics a run prints, in `METRICS` order."""
 SWEEP_COLUMNS = (
     "p_fund_depleted",
     "var_95",

@@ -11,7 +11,6 @@ together in `act`, one vectorised pass, and trade through the exchange's batch o
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import mesa
@@ -151,21 +150,11 @@ class Trader(mesa.Agent):
     # -- what the data collector reads -------------------------------------------------
     @property
     def equity(self) -> float:
-        ex, slot = self.model.exchange, self.slot
-        book = ex.book
-        return float(
-            book.wallet[slot] + book.margin[slot] + book.size[slot] * (ex.mark - book.entry[slot])
-        )
+        return float(_accounts(self.model, np.array([self.slot]))["equity"][0])
 
     @property
     def leverage(self) -> float:
-        ex, slot = self.model.exchange, self.slot
-        book = ex.book
-        if book.size[slot] == 0:
-            return 0.0
-        eq = book.margin[slot] + book.size[slot] * (ex.mark - book.entry[slot])
-        notional = abs(book.size[slot]) * ex.mark
-        return float(notional / eq) if eq > 0 else math.inf
+        return float(_accounts(self.model, np.array([self.slot]))["leverage"][0])
 
     @property
     def liquidated(self) -> int:
@@ -191,22 +180,27 @@ def _liquidation_prices(model, slots: np.ndarray) -> np.ndarray:
     return np.where(size != 0, price, np.nan)
 
 
-def trader_columns(model) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Every trader's equity, leverage, liquidations and style, computed from the arrays."""
-    st = model.trader_state
-    slots = np.flatnonzero(st.agent_id >= 0)
+def _accounts(model, slots: np.ndarray) -> dict[str, np.ndarray]:
+    """Equity (wallet plus position) and leverage (0 when flat, inf when underwater)."""
     ex = model.exchange
     book = ex.book
-    size, margin = book.size[slots], book.margin[slots]
-    position_equity = margin + size * (ex.mark - book.entry[slots])
-    notional = np.abs(size) * ex.mark
+    size, margin, entry = book.size[slots], book.margin[slots], book.entry[slots]
+    position_equity = risk.equity(margin, size, entry, ex.mark)
+    notional = risk.notional(size, ex.mark)
     with np.errstate(divide="ignore", invalid="ignore"):
         leverage = np.where(
             size == 0, 0.0, np.where(position_equity > 0, notional / position_equity, np.inf)
         )
+    return {"equity": book.wallet[slots] + position_equity, "leverage": leverage}
+
+
+def trader_columns(model) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Every trader's equity, leverage, liquidations and style, computed from the arrays."""
+    st = model.trader_state
+    slots = np.flatnonzero(st.agent_id >= 0)
+    book = model.exchange.book
     return st.agent_id[slots], {
-        "equity": book.wallet[slots] + position_equity,
-        "leverage": leverage,
+        **_accounts(model, slots),
         "liquidation_price": _liquidation_prices(model, slots),
         "liquidated": book.liquidated[slots],
         "style": pd.Categorical.from_codes(model.trader_state.style[slots], STYLES),

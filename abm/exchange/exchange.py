@@ -253,7 +253,7 @@ class Exchange:
         notional = np.abs(q) * self.mark
         price = self._exec_prices(-np.sign(size), notional)
         margin = self.ledger.balances_of(book.margin_ids[s])
-        bankrupt_at = book.entry[s] - margin / size
+        bankrupt_at = risk.bankruptcy_price(size, book.entry[s], margin)
         short = self.settle_many(
             s, q, price, fee=self.params.taker_fee * notional, keep=margin * (1.0 - fraction)
         )
@@ -343,11 +343,11 @@ class Exchange:
 
     def is_liquidatable(self, slot: int) -> bool:
         book = self.book
-        if book.size[slot] == 0:
-            return False
-        n = abs(book.size[slot]) * self.mark
-        eq = book.margin[slot] + book.size[slot] * (self.mark - book.entry[slot])
-        return bool(eq < risk.maintenance_requirement(n, self.params))
+        return bool(
+            risk.liquidatable(
+                book.margin[slot], book.size[slot], book.entry[slot], self.mark, self.params
+            )
+        )
 
     def liquidate(self, slot: int, liquidator: int) -> Liquidation | None:
         """Liquidate one position; see `liquidate_many`."""
@@ -366,9 +366,9 @@ class Exchange:
         size = book.size[slots]
         margin = self.ledger.balances_of(book.margin_ids[slots])
         entry = book.entry[slots]
-        eq = margin + size * (mark - entry)
-        notional = np.abs(size) * mark
-        below = (notional > 0) & (eq < risk.maintenance_requirement(notional, p))
+        eq = risk.equity(margin, size, entry, mark)
+        notional = risk.notional(size, mark)
+        below = risk.liquidatable(margin, size, entry, mark, p)
         if not below.any():
             return []
         slots, size, margin, entry, eq = (a[below] for a in (slots, size, margin, entry, eq))
@@ -380,7 +380,7 @@ class Exchange:
         )
         side = np.sign(size)
         price = self._exec_prices(-side, closed)
-        bankrupt_at = entry - margin / size
+        bankrupt_at = risk.bankruptcy_price(size, entry, margin)
         partial = frac < 1.0
         short = self.settle_many(
             slots,
