@@ -33,6 +33,8 @@ class PositionBook:
         self._net = 0.0
         self._m0 = int(self.margin_ids[0]) if capacity else 0
         self._w0 = int(self.wallet_ids[0]) if capacity else 0
+        self.margin_block = slice(self._m0, self._m0 + capacity)
+        """Every slot's margin account, for whole-book ledger transfers without a gather."""
 
     @property
     def margin(self) -> np.ndarray:

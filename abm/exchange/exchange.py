@@ -15,7 +15,7 @@ import numpy as np
 from . import risk
 from .book import PositionBook
 from .fund import FundHealth, InsuranceFund
-from .ledger import Ledger
+from .ledger import Accounts, Ledger
 from .market import Market, MarketParams
 from .oracle import Oracle, OracleParams
 from .params import ExchangeParams
@@ -137,12 +137,19 @@ class Exchange:
         self.charge_borrow_fees()
 
     def charge_borrow_fees(self) -> float:
-        slots = self.book.open_slots()
-        if slots.size == 0 or self.params.borrow_rate == 0:
+        """Charge every position rate × notional, at most its margin, over the whole book.
+
+        Flat slots owe zero, so one pass over the contiguous margin block is cheaper than
+        selecting the open slots first.
+        """
+        book = self.book
+        if self.params.borrow_rate == 0 or book.capacity == 0:
             return 0.0
-        owed = self.params.borrow_rate * np.abs(self.book.size[slots]) * self.mark
-        owed = np.minimum(owed, self.book.margin[slots])
-        return self._split_fees(self.book.margin_ids[slots], owed, "borrow_fee")
+        owed = np.abs(book.size)
+        owed *= self.params.borrow_rate
+        owed *= self.mark
+        np.minimum(owed, book.margin, out=owed)
+        return self._split_fees(book.margin_block, owed, "borrow_fee")
 
     def finish_liquidations(self) -> None:
         """Resolve this step's shortfalls and let liquidation flow move the price."""
@@ -396,28 +403,22 @@ class Exchange:
         self.stats.liquidation_volume += float(closed.sum())
         self._liq_flow -= float((side * closed).sum())
         who = self.ledger.name(liquidator)
-        done = []
-        for k, slot in enumerate(slots.tolist()):
-            item = Liquidation(
-                slot,
-                float(closed[k]),
-                float(price[k]),
-                float(pen[k]),
-                float(to_liq[k]),
-                float(to_fund[k]),
-                float(short[k]),
-                bool(partial[k]),
-            )
+        items = (slots, closed, price, pen, to_liq, to_fund, short, partial)
+        done = [Liquidation(*row) for row in zip(*(a.tolist() for a in items), strict=True)]
+        context = zip(
+            done, side.tolist(), bankrupt_at.tolist(), entry.tolist(), margin.tolist(), strict=True
+        )
+        for item, sd, bankrupt_k, entry_k, margin_k in context:
             self.record(
                 "liquidation",
-                slot=slot,
-                side=int(side[k]),
+                slot=item.slot,
+                side=int(sd),
                 notional=item.closed_notional,
                 price=item.price,
                 mark=mark,
-                bankruptcy_price=float(bankrupt_at[k]),
-                entry=float(entry[k]),
-                margin=float(margin[k]),
+                bankruptcy_price=bankrupt_k,
+                entry=entry_k,
+                margin=margin_k,
                 penalty=item.penalty,
                 to_liquidator=item.to_liquidator,
                 to_fund=item.to_fund,
@@ -426,8 +427,7 @@ class Exchange:
                 liquidator=who,
             )
             if item.shortfall > 0:
-                self._owe(slot, int(side[k]), float(bankrupt_at[k]), item.shortfall)
-            done.append(item)
+                self._owe(item.slot, int(sd), bankrupt_k, item.shortfall)
         return done
 
     def _owe(self, slot: int, side: int, bankruptcy_price: float, amount: float) -> None:
@@ -469,7 +469,7 @@ class Exchange:
         return self.vault.withdraw(account, shares, self.vault_nav(), reserve)
 
     # -- fees ---------------------------------------------------------------------------
-    def _split_fees(self, srcs: np.ndarray, amounts: np.ndarray, kind: str) -> float:
+    def _split_fees(self, srcs: Accounts, amounts: np.ndarray, kind: str) -> float:
         """Charge fees to many margins and split them between fund, treasury and vault."""
         p = self.params
         debited, (to_fund, _, _) = self.ledger.collect_split(

@@ -15,6 +15,8 @@ from collections.abc import Iterable
 import numpy as np
 
 AccountRef = int | str
+Accounts = np.ndarray | slice
+"""Many distinct accounts: an array of ids, or a slice over a contiguous block."""
 
 
 class LedgerError(RuntimeError):
@@ -119,7 +121,7 @@ class Ledger:
             self._bal[d] += a * scale
         return moved
 
-    def collect(self, srcs: np.ndarray, dst: AccountRef, amounts: np.ndarray) -> float:
+    def collect(self, srcs: Accounts, dst: AccountRef, amounts: np.ndarray) -> float:
         """Debit many distinct accounts and credit their sum to one; returns the sum."""
         moved = self._debit_many(srcs, amounts, "collect")
         total = float(moved.sum())
@@ -128,7 +130,7 @@ class Ledger:
 
     def collect_split(
         self,
-        srcs: np.ndarray,
+        srcs: Accounts,
         amounts: np.ndarray,
         dsts: tuple[int, ...],
         shares: tuple[float, ...],
@@ -167,23 +169,27 @@ class Ledger:
 
     def _check_amounts(self, amounts, what: str) -> np.ndarray:
         amounts = np.asarray(amounts, dtype=np.float64)
-        if amounts.size and not (np.all(amounts >= 0) and np.all(np.isfinite(amounts))):
+        # min() is nan when any amount is, so one comparison also rejects nan.
+        if amounts.size and not (amounts.min() >= 0.0 and amounts.max() < math.inf):
             raise LedgerError(f"{what} amounts must be finite and non-negative")
         return amounts
 
-    def _debit_many(self, srcs: np.ndarray, amounts, what: str) -> np.ndarray:
+    def _debit_many(self, srcs: Accounts, amounts, what: str) -> np.ndarray:
         """Debit distinct accounts; float dust short of a balance debits the whole balance."""
         amounts = self._check_amounts(amounts, what)
         if amounts.size == 0:
             return amounts
         have = self._bal[srcs]
-        short = have < amounts - self._slack(amounts)
-        if np.any(short):
-            i = int(np.flatnonzero(short)[0])
-            raise LedgerError(
-                f"{what} overdraws {self._names[int(srcs[i])]!r} by {amounts[i] - have[i]:.6g}"
-            )
         moved = np.minimum(amounts, have)
+        over = amounts - moved
+        # Dust allowed per account is tolerance × max(1, amount) ≥ tolerance, so the
+        # elementwise test is needed only when some account falls short by more.
+        if over.max() > self.tolerance:
+            short = over > self.tolerance * np.maximum(1.0, amounts)
+            if short.any():
+                i = int(np.flatnonzero(short)[0])
+                ids = np.arange(self._bal.size)[srcs]
+                raise LedgerError(f"{what} overdraws {self._names[int(ids[i])]!r} by {over[i]:.6g}")
         self._bal[srcs] = have - moved
         return moved
 
@@ -221,7 +227,7 @@ class Ledger:
                 f"value not conserved: balances sum to {total:.12g}, "
                 f"external flows to {expected:.12g} (difference {total - expected:.3g})"
             )
-        if np.any(self._bal[: len(self._names)] < -self._slack(scale)):
+        if self._bal[: len(self._names)].min(initial=0.0) < -self.tolerance * scale:
             i = int(np.argmin(self._bal[: len(self._names)]))
             raise LedgerError(f"account {self._names[i]!r} is negative: {self._bal[i]:.6g}")
 
@@ -233,9 +239,6 @@ class Ledger:
     def _check_amount(amount: float) -> None:
         if not 0.0 <= amount < math.inf:
             raise LedgerError(f"transfer amount must be finite and non-negative, got {amount}")
-
-    def _slack(self, amount):
-        return self.tolerance * np.maximum(1.0, np.abs(amount))
 
     def _debit(self, idx: int, amount: float, what: str) -> float:
         """Debit `amount`, or the whole balance when it falls short by float dust only."""
