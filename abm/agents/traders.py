@@ -251,8 +251,8 @@ def act(model, slots: np.ndarray) -> None:
     coin = np.where(rng.random(n) < 0.5, 1, -1)
     side = np.where(holding, np.sign(size), np.where(direction != 0, direction, coin))
 
-    ex.close_many(slots[close])
-    ex.close_many(slots[halve], 0.5)
+    closing = close | halve
+    ex.close_many(slots[closing], np.where(close, 1.0, 0.5)[closing])
     growing = add | opening
     accepted = ex.open_many(
         slots[growing],

@@ -241,21 +241,25 @@ class Exchange:
         """Close `fraction` of one position; see `close_many`."""
         return bool(self.close_many(np.array([slot]), fraction)[0])
 
-    def close_many(self, slots: np.ndarray, fraction: float = 1.0) -> np.ndarray:
-        """Close `fraction` of distinct positions at their execution prices.
+    def close_many(self, slots: np.ndarray, fraction: float | np.ndarray = 1.0) -> np.ndarray:
+        """Close `fraction` (one for all, or one per slot) of distinct positions.
 
-        The closed share of margin, with realised PnL and less the taker fee, goes back to
-        the wallets. A close beyond the bankruptcy price leaves a shortfall for the
-        waterfall. Returns which slots held a position.
+        Positions close at their execution prices. The closed share of margin, with
+        realised PnL and less the taker fee, goes back to the wallets. A close beyond the
+        bankruptcy price leaves a shortfall for the waterfall. Returns which slots held a
+        position.
         """
-        if not 0 < fraction <= 1:
-            raise ValueError(f"fraction must be in (0, 1], got {fraction!r}")
+        fraction = np.asarray(fraction, dtype=np.float64)
+        if fraction.size and not (fraction.min() > 0 and fraction.max() <= 1):
+            raise ValueError(f"fraction must be in (0, 1], got {fraction.tolist()!r}")
         book = self.book
         size = book.size[slots]
         ok = size != 0
         if not ok.any():
             return ok
         s, size = slots[ok], size[ok]
+        if fraction.ndim:
+            fraction = fraction[ok]
         q = size * fraction
         notional = np.abs(q) * self.mark
         price = self._exec_prices(-np.sign(size), notional)
@@ -280,9 +284,9 @@ class Exchange:
         q: np.ndarray,
         price: np.ndarray,
         *,
-        fee: np.ndarray | float = 0.0,
-        to_liquidator: np.ndarray | float = 0.0,
-        to_fund: np.ndarray | float = 0.0,
+        fee: np.ndarray | None = None,
+        to_liquidator: np.ndarray | None = None,
+        to_fund: np.ndarray | None = None,
         liquidator: int | None = None,
         keep: np.ndarray,
     ) -> np.ndarray:
@@ -305,14 +309,14 @@ class Exchange:
             if paid.sum() < owed * (1 - 1e-12):
                 self.stats.unpaid_profit += owed - float(paid.sum())
                 self.record("vault_short", unpaid=owed - float(paid.sum()))
-        if liquidator is not None and np.any(to_liquidator):
+        if liquidator is not None and to_liquidator is not None:
             self.stats.liquidator_rewards += ledger.collect(
                 m, liquidator, np.minimum(to_liquidator, ledger.balances_of(m))
             )
-        if np.any(to_fund):
+        if to_fund is not None:
             got = ledger.collect(m, self.fund.id, np.minimum(to_fund, ledger.balances_of(m)))
             self.fund.note_inflow("penalty", got)
-        if np.any(fee):
+        if fee is not None:
             self._split_fees(m, np.minimum(fee, ledger.balances_of(m)), "trading_fee")
         loss = np.maximum(-realized, 0.0)
         paid = np.minimum(loss, ledger.balances_of(m))

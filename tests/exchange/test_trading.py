@@ -94,3 +94,33 @@ def test_halt_refuses_opens_but_allows_closes(build):
     ex.halted_until = ex.step + 5
     assert not ex.open(1, 1, 50.0, 2.0)
     assert ex.close(0)
+
+
+def test_batch_close_with_per_slot_fractions_matches_one_by_one(build):
+    a, _ = build(half_spread=0.0, taker_fee=0.001)
+    b, _ = build(half_spread=0.0, taker_fee=0.001)
+    for ex in (a, b):
+        place(ex, 0, 10.0, 100.0, 200.0)
+        place(ex, 1, -4.0, 100.0, 100.0)
+        place(ex, 2, 2.0, 100.0, 50.0)
+        ex.oracle.price = 95.0
+    held = a.close_many(np.array([0, 1, 2, 3]), np.array([1.0, 0.5, 0.25, 1.0]))
+    for slot, fraction in ((0, 1.0), (1, 0.5), (2, 0.25)):
+        b.close(slot, fraction)
+    assert held.tolist() == [True, True, True, False]  # slot 3 holds nothing
+    assert a.book.size.tolist() == pytest.approx([0.0, -2.0, 1.5, 0.0])
+    assert a.book.size == pytest.approx(b.book.size)
+    assert a.book.margin == pytest.approx(b.book.margin)
+    assert a.book.wallet == pytest.approx(b.book.wallet)
+    assert a.fund.balance == pytest.approx(b.fund.balance)
+    a.check()
+
+
+@pytest.mark.parametrize("fraction", [0.0, 1.5, float("nan"), np.array([0.5, -0.1])])
+def test_close_fraction_outside_zero_one_is_refused(build, fraction):
+    ex, _ = build()
+    place(ex, 0, 1.0, 100.0, 10.0)
+    place(ex, 1, 1.0, 100.0, 10.0)
+    with pytest.raises(ValueError, match=r"fraction must be in \(0, 1\]"):
+        ex.close_many(np.array([0, 1]), fraction)
+    assert ex.book.size.tolist()[:2] == [1.0, 1.0]
