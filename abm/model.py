@@ -36,6 +36,7 @@ from .agents.voters import (
     governance_model_reporters,
     step_governance,
     voter_agent_reporters,
+    voter_columns,
 )
 from .datacollection import SampledDataCollector
 from .exchange import Exchange, ExchangeParams, FlashCrash, MarketParams, OracleParams
@@ -306,7 +307,11 @@ class ExchangeModel(mesa.Model):
                 Voter: voter_agent_reporters(),
             },
             agent_period=self.agent_sample_period,
-            vectorised={Trader: trader_columns, LiquidityProvider: lp_columns},
+            vectorised={
+                Trader: trader_columns,
+                LiquidityProvider: lp_columns,
+                Voter: voter_columns,
+            },
         )
         self._measure()
         self.datacollector.collect(self)

@@ -12,6 +12,7 @@ from functools import partial
 from typing import Any
 
 import mesa
+import numpy as np
 
 from ..governance import (
     Governance,
@@ -215,3 +216,19 @@ def governance_model_reporters() -> dict[str, Callable[[Any], Any]]:
 def voter_agent_reporters() -> dict[str, str]:
     """Per-voter columns for `agenttype_reporters={Voter: ...}`."""
     return {"tokens": "tokens", "voting_power": "voting_power", "last_vote": "last_vote"}
+
+
+def voter_columns(model) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The same columns for every voter, reading balances and delegations once."""
+    voters = list(model.agents_by_type[Voter]) if Voter in model.agent_types else []
+    ids = np.array([v.unique_id for v in voters], dtype=np.int64)
+    if not voters:
+        empty = np.zeros(0)
+        return ids, {"tokens": empty, "voting_power": empty, "last_vote": empty}
+    gov = model.governance
+    holders = np.array([v.holder for v in voters], dtype=np.int64)
+    return ids, {
+        "tokens": gov.token.balances[holders].astype(np.float64),
+        "voting_power": gov.network.powers(gov.token)[holders],
+        "last_vote": np.array([v.last_vote for v in voters], dtype=np.float64),
+    }

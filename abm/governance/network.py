@@ -93,6 +93,19 @@ class VoterNetwork:
             if self._delegated_by(d, step)
         )
 
+    def powers(self, token: Token) -> np.ndarray:
+        """Every holder's current votes at once: `power(token, h)` for each holder h."""
+        balances = token.balances
+        power = balances.astype(np.float64, copy=True)
+        if self._delegate:
+            delegators = np.fromiter(self._delegate, dtype=np.int64, count=len(self._delegate))
+            delegates = np.fromiter(
+                (d for d, _ in self._delegate.values()), dtype=np.int64, count=delegators.size
+            )
+            power[delegators] = 0.0
+            np.add.at(power, delegates, balances[delegators])
+        return power
+
     def _delegated_by(self, holder: int, step: int) -> bool:
         found = self._delegate.get(holder)
         return found is not None and found[1] <= step

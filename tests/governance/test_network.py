@@ -118,3 +118,24 @@ def test_unknown_network_kind():
             delegation_fraction=0.0,
             rng=np.random.default_rng(0),
         )
+
+
+def test_powers_of_all_holders_match_one_by_one():
+    holders = list(range(60))
+    rng = np.random.default_rng(4)
+    bal = rng.pareto(1.5, 60) + 1.0
+    net = build_network(
+        holders,
+        bal,
+        kind="barabasi_albert",
+        degree=4,
+        rewire=0.0,
+        delegation_fraction=0.4,
+        rng=rng,
+    )
+    token = Token(bal)
+    powers = net.powers(token)
+    assert net.delegation.number_of_edges() > 5
+    assert powers.tolist() == pytest.approx([net.power(token, h) for h in holders])
+    assert powers.sum() == pytest.approx(bal.sum())
+    assert VoterNetwork(nx.empty_graph(3)).powers(Token([1.0, 2.0, 3.0])).tolist() == [1, 2, 3]

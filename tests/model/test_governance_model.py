@@ -60,6 +60,22 @@ def test_voters_are_agents_with_reported_power():
     assert len(m.agents_by_type[Voter]) == m.governance.params.n_voters
 
 
+def test_vectorised_voter_records_match_the_agents():
+    m = ExchangeModel(rng=5, n_traders=50, agent_sample_period=1)
+    for _ in range(40):
+        m.step()
+    frame = m.datacollector.get_agenttype_vars_dataframe(Voter).xs(40, level="Step")
+    voters = list(m.agents_by_type[Voter])
+    assert len(frame) == len(voters)
+    assert any(v.delegated for v in voters)
+    assert 0.0 in set(frame["voting_power"])  # delegators vote through their delegates
+    for v in voters:
+        row = frame.loc[v.unique_id]
+        assert row["tokens"] == pytest.approx(v.tokens)
+        assert row["voting_power"] == pytest.approx(v.voting_power)
+        assert row["last_vote"] == pytest.approx(v.last_vote, nan_ok=True)
+
+
 def test_governance_off_changes_nothing():
     m = ExchangeModel(rng=3, initial_fund=20_000.0, governance_enabled=False)
     for _ in range(300):
@@ -68,6 +84,7 @@ def test_governance_off_changes_nothing():
     assert df["proposals_passed"].max() == 0
     assert df["penalty_rate"].nunique() == 1
     assert Voter not in m.agents_by_type
+    assert m.datacollector.get_agenttype_vars_dataframe(Voter).empty
 
 
 def test_governance_speed_shortens_the_lifecycle():
