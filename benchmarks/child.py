@@ -125,6 +125,18 @@ def floor_figures(model) -> dict[str, Any]:
     }
 
 
+def silence_traders(model) -> None:
+    """From now on no trader wakes up and none arrives: a step without any decisions.
+
+    What is left is the per-position mechanics every step pays (market and oracle, borrow
+    fees, the margin check, liquidations, vault valuation, metrics, data collection).
+    """
+    import numpy as np
+
+    model._wake[:] = np.inf
+    model.trader_params.arrival_rate = 0.0
+
+
 # -- modes ------------------------------------------------------------------------------
 def size_mode(a: argparse.Namespace) -> dict[str, Any]:
     """Real model, numpy floor and naive Mesa loop on the same market at one size."""
@@ -156,6 +168,10 @@ def size_mode(a: argparse.Namespace) -> dict[str, Any]:
 
     log(f"{a.n} traders: numpy floor")
     out["floor"] = floor_figures(model)
+    if a.idle_steps > 0:
+        log(f"{a.n} traders: {a.idle_steps} steps with nobody acting")
+        silence_traders(model)
+        out["idle"] = run_steps(model, a.idle_steps)
     del model
     gc.collect()
 
@@ -401,6 +417,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--steps", type=int, default=100)
     p.add_argument("--naive-steps", type=int, default=20, help="naive, acting batched")
     p.add_argument("--own-turn-steps", type=int, default=0, help="naive, acting own_turn")
+    p.add_argument("--idle-steps", type=int, default=0, help="then nobody acting")
     p.set_defaults(fn=size_mode)
     p = sub.add_parser("sanity")
     p.add_argument("n", type=int)

@@ -12,6 +12,8 @@ What is measured, each in a fresh child process (`benchmarks.child`):
   over every trader with a per-agent margin check, timed from the same warmed-up state;
 * the numpy floor: the vectorised margin check and liquidatable selection alone, on the
   model's own arrays after warm-up;
+* the same model after that with nobody acting (no wake-ups, no arrivals): what the
+  per-position mechanics of a step cost without any trader decisions;
 * peak RSS (build + 100 steps) at every size, and at 1,000,000 traders (full mode);
 * 10,000 traders × 10,000 steps with data collection (full mode; extrapolated in quick);
 * sweep throughput with 1 and 2 worker processes (`abm.batch.run_sweep`);
@@ -51,9 +53,9 @@ LONG = (10_000, 10_000)  # traders, steps
 PLANS: dict[str, dict[str, Any]] = {
     "quick": {
         "size": {
-            1_000: {"steps": 200, "naive": 100, "own_turn": 50},
-            10_000: {"steps": 100, "naive": 30, "own_turn": 10},
-            100_000: {"steps": 20, "naive": 10, "own_turn": 0},
+            1_000: {"steps": 200, "naive": 100, "own_turn": 50, "idle": 100},
+            10_000: {"steps": 100, "naive": 30, "own_turn": 10, "idle": 50},
+            100_000: {"steps": 20, "naive": 10, "own_turn": 0, "idle": 20},
         },
         "sanity": {"traders": 1_000, "steps": 300},
         "warmup": 100,
@@ -64,9 +66,9 @@ PLANS: dict[str, dict[str, Any]] = {
     },
     "full": {
         "size": {
-            1_000: {"steps": 1000, "naive": 500, "own_turn": 200},
-            10_000: {"steps": 300, "naive": 100, "own_turn": 30},
-            100_000: {"steps": 100, "naive": 30, "own_turn": 10},
+            1_000: {"steps": 1000, "naive": 500, "own_turn": 200, "idle": 500},
+            10_000: {"steps": 300, "naive": 100, "own_turn": 30, "idle": 200},
+            100_000: {"steps": 100, "naive": 30, "own_turn": 10, "idle": 100},
         },
         "sanity": {"traders": 10_000, "steps": 300},
         "warmup": 100,
@@ -226,6 +228,7 @@ def window_ms(run: dict[str, Any], steps: int) -> float:
 def size_row(r: dict[str, Any]) -> dict[str, Any]:
     n = r["traders"]
     m = r["model"]
+    idle = r.get("idle")
     row: dict[str, Any] = {
         "traders": n,
         "open_positions": round(m["open_positions"]),
@@ -240,6 +243,8 @@ def size_row(r: dict[str, Any]) -> dict[str, Any]:
         "queue_ms": r["floor"]["queue_ms"],
         "model_over_floor": m["mean_ms"] / r["floor"]["ms"],
         "model_over_floor_median": m["median_ms"] / r["floor"]["ms"],
+        "idle_ms_median": idle["median_ms"] if idle else None,
+        "idle_over_floor_median": idle["median_ms"] / r["floor"]["ms"] if idle else None,
         "peak_rss_mb": r["rss_after_warmup_mb"],
         "rss_growth_mb_per_100_steps": r["rss_growth_mb_per_100_steps"],
         "cpu_share": m["cpu_share"],
@@ -409,6 +414,11 @@ REFERENCE_COLUMNS = (
         "median ÷ floor",
         "model median ÷ floor",
         lambda r: fmt(r["model_over_floor_median"], ",.0f", "×"),
+    ),
+    (
+        "idle ÷ floor",
+        "nobody acting: median ÷ floor",
+        lambda r: fmt(r.get("idle_over_floor_median"), ".1f", "×"),
     ),
 )
 TABLES = (
@@ -630,6 +640,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         for n, p in plan["size"].items():
             args = ["size", str(n), "--warmup", str(plan["warmup"]), "--steps", str(p["steps"])]
             args += ["--naive-steps", str(p["naive"]), "--own-turn-steps", str(p["own_turn"])]
+            args += ["--idle-steps", str(p["idle"])]
             r = stage(f"{n:,} traders", args, timeout=1800)
             results["size"][str(n)] = strip_series(r)
             if "error" not in r:
@@ -691,6 +702,9 @@ def notes(results: dict[str, Any], plan: dict[str, Any]) -> list[str]:
         "timed on the steps right after.",
         "numpy floor: book.liquidatable(mark, params) on the model's arrays after warm-up, "
         "best of 5 means.",
+        "nobody acting: the timed model continued with every wake-up cancelled and no "
+        "arrivals (benchmarks/child.py: silence_traders); market, oracle, borrow fees, margin "
+        "check, liquidations, LPs, metrics and data collection still run each step.",
         "peak RSS: ru_maxrss of a fresh process after build + 100 steps (includes the "
         "interpreter and imports, about 150 MB).",
     ]
