@@ -29,8 +29,10 @@ class Ledger:
     def __init__(self, rtol: float = 1e-9, capacity: int = 64) -> None:
         self.rtol = rtol
         self._bal = np.zeros(capacity, dtype=np.float64)
-        self._names: list[str] = []
+        self._count = 0
+        self._names: dict[int, str] = {}
         self._ids: dict[str, int] = {}
+        self._blocks: dict[str, tuple[int, int]] = {}
         self.external_in: dict[str, float] = defaultdict(float)
         self.external_out: dict[str, float] = defaultdict(float)
         self.tolerance = 1e-9
@@ -38,51 +40,70 @@ class Ledger:
     # -- accounts -----------------------------------------------------------------------
     def open(self, name: str) -> int:
         """Open one named account at zero and return its id."""
-        if name in self._ids:
+        if name in self:
             raise ValueError(f"account {name!r} already exists")
-        self._grow(1)
-        idx = len(self._names)
-        self._names.append(name)
+        idx = self._take(1)
+        self._names[idx] = name
         self._ids[name] = idx
         return idx
 
     def open_block(self, prefix: str, n: int) -> np.ndarray:
-        """Open `n` contiguous accounts named `prefix:0 … prefix:n-1` and return their ids."""
-        self._grow(n)
-        start = len(self._names)
-        for i in range(n):
-            name = f"{prefix}:{i}"
-            if name in self._ids:
-                raise ValueError(f"account {name!r} already exists")
-            self._ids[name] = start + i
-            self._names.append(name)
+        """Open `n` contiguous accounts named `prefix:0 … prefix:n-1` and return their ids.
+
+        Block names are worked out when asked for, not stored: a million-slot book would
+        otherwise hold two million strings.
+        """
+        taken = [name for name in self._ids if name.rpartition(":")[0] == prefix]
+        if prefix in self._blocks or taken:
+            raise ValueError(f"account {(taken or [prefix + ':0'])[0]!r} already exists")
+        start = self._take(n)
+        self._blocks[prefix] = (start, n)
         return np.arange(start, start + n, dtype=np.int64)
 
-    def _grow(self, n: int) -> None:
-        need = len(self._names) + n
-        if need > self._bal.size:
-            new = np.zeros(max(need, 2 * self._bal.size), dtype=np.float64)
+    def _take(self, n: int) -> int:
+        """Reserve `n` new ids (growing the balance array) and return the first."""
+        start = self._count
+        self._count += n
+        if self._count > self._bal.size:
+            new = np.zeros(max(self._count, 2 * self._bal.size), dtype=np.float64)
             new[: self._bal.size] = self._bal
             self._bal = new
+        return start
+
+    def _block_id(self, name: str) -> int | None:
+        prefix, _, index = name.rpartition(":")
+        block = self._blocks.get(prefix)
+        if block is None or not index.isdigit() or str(int(index)) != index:
+            return None
+        i = int(index)
+        return block[0] + i if i < block[1] else None
 
     def id(self, ref: AccountRef) -> int:
         if isinstance(ref, str):
-            try:
-                return self._ids[ref]
-            except KeyError:
-                raise KeyError(f"no account named {ref!r}") from None
+            found = self._ids.get(ref)
+            if found is None:
+                found = self._block_id(ref)
+            if found is None:
+                raise KeyError(f"no account named {ref!r}")
+            return found
         return int(ref)
 
     def name(self, idx: int) -> str:
-        return self._names[idx]
+        found = self._names.get(idx)
+        if found is not None:
+            return found
+        for prefix, (start, n) in self._blocks.items():
+            if start <= idx < start + n:
+                return f"{prefix}:{idx - start}"
+        raise IndexError(f"no account with id {idx}")
 
     def __contains__(self, name: str) -> bool:
-        return name in self._ids
+        return name in self._ids or self._block_id(name) is not None
 
     @property
     def balances(self) -> np.ndarray:
         """A read-only view of all balances, indexed by account id."""
-        view = self._bal[: len(self._names)]
+        view = self._bal[: self._count]
         view.flags.writeable = False
         return view
 
@@ -189,7 +210,7 @@ class Ledger:
             if short.any():
                 i = int(np.flatnonzero(short)[0])
                 ids = np.arange(self._bal.size)[srcs]
-                raise LedgerError(f"{what} overdraws {self._names[int(ids[i])]!r} by {over[i]:.6g}")
+                raise LedgerError(f"{what} overdraws {self.name(int(ids[i]))!r} by {over[i]:.6g}")
         self._bal[srcs] = have - moved
         return moved
 
@@ -213,7 +234,7 @@ class Ledger:
 
     # -- invariants ---------------------------------------------------------------------
     def total(self) -> float:
-        return math.fsum(self._bal[: len(self._names)].tolist())
+        return math.fsum(self._bal[: self._count].tolist())
 
     def expected_total(self) -> float:
         return math.fsum(self.external_in.values()) - math.fsum(self.external_out.values())
@@ -227,9 +248,9 @@ class Ledger:
                 f"value not conserved: balances sum to {total:.12g}, "
                 f"external flows to {expected:.12g} (difference {total - expected:.3g})"
             )
-        if self._bal[: len(self._names)].min(initial=0.0) < -self.tolerance * scale:
-            i = int(np.argmin(self._bal[: len(self._names)]))
-            raise LedgerError(f"account {self._names[i]!r} is negative: {self._bal[i]:.6g}")
+        if self._bal[: self._count].min(initial=0.0) < -self.tolerance * scale:
+            i = int(np.argmin(self._bal[: self._count]))
+            raise LedgerError(f"account {self.name(i)!r} is negative: {self._bal[i]:.6g}")
 
     def snapshot(self, names: Iterable[str]) -> dict[str, float]:
         return {n: self.balance(n) for n in names}
@@ -246,7 +267,7 @@ class Ledger:
         if have < amount:
             if have < amount - self.tolerance * max(1.0, amount):
                 raise LedgerError(
-                    f"{what} of {amount:.6g} overdraws {self._names[idx]!r} (balance {have:.6g})"
+                    f"{what} of {amount:.6g} overdraws {self.name(idx)!r} (balance {have:.6g})"
                 )
             amount = float(have)
         self._bal[idx] -= amount

@@ -81,3 +81,23 @@ def test_duplicate_account_names_rejected():
     ledger, _ = make()
     with pytest.raises(ValueError, match="already exists"):
         ledger.open("a")
+
+
+def test_block_accounts_are_named_and_found_without_stored_names():
+    ledger, ids = make()
+    assert [ledger.name(int(i)) for i in ids] == ["m:0", "m:1", "m:2"]
+    assert ledger.id("m:2") == int(ids[2])
+    assert "m:1" in ledger
+    for missing in ("m:3", "m:01", "m:-1", "m:", "x:0"):
+        assert missing not in ledger
+        with pytest.raises(KeyError, match="no account named"):
+            ledger.id(missing)
+    with pytest.raises(ValueError, match="'m:1' already exists"):
+        ledger.open("m:1")
+    with pytest.raises(ValueError, match="already exists"):
+        ledger.open_block("m", 2)
+    ledger.open("w:4")
+    with pytest.raises(ValueError, match="'w:4' already exists"):
+        ledger.open_block("w", 10)
+    assert ledger.name(ledger.id("b")) == "b"
+    assert ledger.balances.size == 6
