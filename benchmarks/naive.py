@@ -10,14 +10,15 @@ and no vectorised margin check.
 
 How a due trader acts (`acting`):
 
-* ``"batched"`` (the reference the benchmark reports): due traders register in their turn
-  and, after the loop, act together through the real model's own batch decision (the same
-  decisions through the same exchange calls), then check their margins. Acting costs are
-  then identical in both models and the difference is the per-agent loop itself:
-  activation, wake-up checks and margin checks;
-* ``"own_turn"``: each due trader acts alone in its own turn through the model's
-  per-agent path `Trader.step()`, a batch decision for one trader, which also pays the
-  batch code's fixed cost once per acting trader.
+* ``"own_turn"`` (the plain Mesa loop, the reference for the target): each due trader
+  decides alone in its own turn, as a plain Mesa agent would: the model's rules
+  (`abm.agents.traders.act`) written for one trader in scalar Python (`decide_alone`),
+  trading through the exchange's one-position calls (`Exchange.open`, `Exchange.close`);
+* ``"batched"`` (a stricter comparison): due traders register in their turn and, after
+  the loop, act together through the real model's own batch decision (the same decisions
+  through the same exchange calls), then check their margins. Acting costs are then
+  identical in both models and the difference is the per-agent loop itself: activation,
+  wake-up checks and margin checks.
 
 Everything else in the step (market, arrivals, liquidators, waterfall, LPs, governance,
 measurement, data collection) is the real model's own code: `step` runs the parent
@@ -45,7 +46,7 @@ import bisect
 
 import numpy as np
 
-from abm.agents.traders import Trader
+from abm.agents.traders import MEAN_REVERSION, MOMENTUM, Trader
 from abm.exchange import risk
 from abm.exchange.exchange import LiquidationQueue
 from abm.model import ExchangeModel
@@ -109,7 +110,7 @@ class NaiveExchangeModel(ExchangeModel):
                 if not own_turn:
                     registered.append(trader)  # acts after the loop; checks its margin then
                     return
-                trader.step()
+                decide_alone(self, trader)
                 if by_slot[slot] is not trader:  # it left the market
                     return
             check(slot)
@@ -179,3 +180,62 @@ class NaiveExchangeModel(ExchangeModel):
         closed = np.array([item[2] for item in flagged], dtype=float)
         frac = np.array([item[3] for item in flagged], dtype=float)
         return LiquidationQueue(slots, frac, closed, reward)
+
+
+def decide_alone(model: ExchangeModel, trader: Trader) -> None:
+    """One trader's decision by the rules of `abm.agents.traders.act`, in scalar Python.
+
+    The same rules with the same parameters; each draw is taken for this trader alone, so
+    the random streams differ from the batch decision's.
+    """
+    ex, tp, st = model.exchange, model.trader_params, model.trader_state
+    book, rng, now, slot = ex.book, model.trader_rng, model.steps, trader.slot
+    losses = int(book.adl_hits[slot] + book.socialized_hits[slot])
+    hit = losses > st.seen_losses[slot]
+    st.seen_losses[slot] = losses
+    leave = hit and rng.random() < tp.exit_after_loss
+
+    size = float(book.size[slot])
+    wallet = ex.ledger.get(book.wallet_id(slot))
+    style = int(st.style[slot])
+    signal = 0.0
+    if style == MOMENTUM:
+        signal = ex.market.log_return(tp.momentum_lookback)
+    elif style == MEAN_REVERSION:
+        signal = -ex.market.deviation_from_mean(tp.reversion_window)
+    direction = (signal > 0) - (signal < 0)
+    held_side = (size > 0) - (size < 0)
+
+    holding = size != 0 and not leave
+    flipped = direction != 0 and direction != held_side
+    close = holding and (now - st.opened_at[slot] >= st.hold_for[slot] or flipped)
+    adjust = holding and not close and rng.random() < tp.adjust
+    winning = size * (ex.mark - float(book.entry[slot])) >= 0
+    add = adjust and winning and wallet >= tp.min_wallet
+    halve = adjust and not winning
+    flat = size == 0 and not leave
+    broke = flat and wallet < tp.min_wallet
+    opening = flat and not broke
+
+    if close:
+        ex.close(slot)
+    elif halve:
+        ex.close(slot, 0.5)
+    if add or opening:
+        confidence = min(model.fund_confidence, 2.0)
+        appetite = tp.appetite * (1.0 + tp.appetite_sensitivity * (confidence - 1.0))
+        leverage = min(float(st.base_leverage[slot]) * appetite, ex.params.max_leverage)
+        side = held_side if holding else direction or (1 if rng.random() < 0.5 else -1)
+        accepted = ex.open(slot, side, wallet * float(st.stake[slot]), leverage)
+        if accepted and opening:
+            st.opened_at[slot] = now
+            st.hold_for[slot] = rng.geometric(1.0 / tp.holding_mean)
+
+    if leave or broke:
+        model.trader_leaves(trader, reason="loss" if leave else "broke")
+        return
+    wait = int(rng.geometric(tp.activity))
+    if book.size[slot] != 0:
+        exit_in = int(st.opened_at[slot] + st.hold_for[slot] - now)
+        wait = max(1, min(wait, exit_in))
+    model.wake(slot, now + wait)
