@@ -125,6 +125,7 @@ class TraderState:
 
 
 MOMENTUM, MEAN_REVERSION = STYLES.index("momentum"), STYLES.index("mean_reversion")
+STYLE_DTYPE = pd.CategoricalDtype(STYLES)
 
 
 class Trader(mesa.Agent):
@@ -203,7 +204,8 @@ def trader_columns(model) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         **_accounts(model, slots),
         "liquidation_price": _liquidation_prices(model, slots),
         "liquidated": book.liquidated[slots],
-        "style": pd.Categorical.from_codes(model.trader_state.style[slots], STYLES),
+        # Codes are indices into STYLES by construction, so pandas need not re-check them.
+        "style": pd.Categorical.from_codes(st.style[slots], dtype=STYLE_DTYPE, validate=False),
     }
 
 

@@ -138,6 +138,10 @@ def test_agent_data_sampled_at_the_configured_period():
     steps = sorted(set(agents.index.get_level_values("Step")))
     assert steps == [0, 5, 10]
     assert {"equity", "leverage", "liquidated"} <= set(agents.columns)
+    last = agents.xs(10, level="Step")
+    sampled = [t for t in m.traders if t.unique_id in last.index]
+    assert len(sampled) > 20
+    assert [last.loc[t.unique_id, "style"] for t in sampled] == [t.style for t in sampled]
 
 
 def test_vectorised_lp_records_match_the_agents():
