@@ -245,7 +245,9 @@ def run_sweep(
     todo = [(p, s) for p in range(len(points)) for s in seeds if (p, s) not in finished]
     workers = max(1, int(workers))
     if chunk_size is None:
-        chunk_size = max(1, min(50, math.ceil(len(todo) / (4 * workers)))) if todo else 1
+        # Many small chunks per worker, so that runs of uneven length still keep every
+        # worker busy to the end; at most 50 runs per chunk bounds what a crash loses.
+        chunk_size = max(1, min(50, math.ceil(len(todo) / (16 * workers)))) if todo else 1
     tasks = [[(p, s, *jobs[p]) for p, s in c] for c in _chunks(todo, chunk_size)]
 
     new_rows: list[dict[str, Any]] = []

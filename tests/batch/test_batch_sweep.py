@@ -151,3 +151,13 @@ def test_dask_cluster_gives_the_same_results_as_the_local_run(args):
         remote = run_sweep("flash_crash", GRID, dask=cluster.scheduler_address, **args)
     pd.testing.assert_frame_equal(local.runs, remote.runs)
     pd.testing.assert_frame_equal(local.aggregate, remote.aggregate)
+
+
+def test_default_chunks_are_small_enough_to_balance_workers(small):
+    sizes: list[int] = []
+    grid = {"exchange.penalty_rate": [0.005, 0.01, 0.015, 0.02]}
+    run_sweep(
+        "calm", grid, seeds=8, steps=5, overrides=small, on_chunk=lambda r: sizes.append(len(r))
+    )
+    # 32 runs for one worker: 16 chunks of 2, so uneven runs cannot leave a worker idle long
+    assert sizes == [2] * 16
