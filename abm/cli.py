@@ -45,6 +45,10 @@ SWEEP_COLUMNS = (
     "adl_volume_p95",
 )
 
+INTERVAL_NOTE = (
+    "intervals: Wilson for P(fund depleted), percentile bootstrap for quantiles (VaR, LaR, pN)"
+)
+
 
 class UsageError(ValueError):
     pass
@@ -87,12 +91,16 @@ def summary_table(summary: dict[str, Any], title: str) -> Table:
 
 
 def aggregate_table(agg, grid: Sequence[str], title: str) -> Table:
-    table = Table(title=title, title_justify="left")
-    cols = [*grid, "runs", *(c for c in SWEEP_COLUMNS if c in agg.columns)]
-    for c in cols:
-        table.add_column(c, justify="right")
+    """The sweep's headline statistics in long form (one row per grid point and
+    statistic), each with its 95 % interval, so that it fits a narrow terminal."""
+    table = Table(title=title, title_justify="left", caption=INTERVAL_NOTE)
+    for c in (*grid, "runs", "statistic", "estimate", "95 % interval"):
+        table.add_column(c, justify="left" if c == "statistic" else "right")
     for _, row in agg.iterrows():
-        table.add_row(*(_fmt(row[c]) for c in cols))
+        for c in (c for c in SWEEP_COLUMNS if c in agg.columns):
+            cells = [_fmt(row[g]) for g in grid] + [_fmt(row["runs"]), c, _fmt(row[c])]
+            table.add_row(*cells, f"[{_fmt(row.get(f'{c}_lo'))}, {_fmt(row.get(f'{c}_hi'))}]")
+        table.add_section()
     return table
 
 
@@ -181,7 +189,8 @@ def cmd_sweep(args, out: Console) -> int:
     grid = [c for c in result.runs.columns if "." in c]
     n = len(result.runs)
     out.print(aggregate_table(result.aggregate, grid, f"{n} runs ({result.executed} run now)"))
-    out.print(f"wrote {dest}/: runs.parquet, aggregate.parquet, aggregate.csv, sweep.json")
+    files = "runs.parquet, aggregate.parquet, aggregate.csv, aggregate_long.csv, sweep.json"
+    out.print(f"wrote {dest}/: {files}")
     return 0
 
 

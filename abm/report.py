@@ -23,9 +23,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from .batch.aggregate import aggregate
 from .batch.io import atomic_dir
 from .batch.metrics import DESCRIPTIONS, METRICS, WATERFALL_METRICS
-from .batch.sweep import aggregate, read_runs
+from .batch.sweep import read_runs
 
 DPI = 90
 

@@ -1,9 +1,10 @@
 """Running scenarios: one run (`run`), a grid × seeds (`sweep`), locally or on Dask."""
 
+from .aggregate import aggregate, aggregate_long
 from .io import OutputExistsError, parquet_safe
 from .metrics import DESCRIPTIONS, METRICS, summarize
 from .run import RUN_FILES, RunResult, run, simulate
-from .sweep import SweepResult, aggregate, parse_grid, run_sweep, sweep
+from .sweep import SweepResult, parse_grid, run_sweep, sweep
 
 __all__ = [
     "DESCRIPTIONS",
@@ -13,6 +14,7 @@ __all__ = [
     "RunResult",
     "SweepResult",
     "aggregate",
+    "aggregate_long",
     "parquet_safe",
     "parse_grid",
     "run",

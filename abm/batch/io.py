@@ -69,6 +69,16 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """Write `frame` as CSV to `path` through a temporary file and a rename."""
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        frame.to_csv(tmp, index=False)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def jsonable(value: Any) -> Any:
     """Plain JSON values: NaN and None become null, infinities the strings "inf"/"-inf"."""
     if isinstance(value, dict):

@@ -6,7 +6,8 @@ Layout of a sweep folder::
     parts/*.parquet    per-chunk run summaries, written as chunks finish
     runs.parquet       all run summaries, one row per (grid point, seed), once complete
     aggregate.parquet  one row per grid point: mean and percentiles of every metric,
-    aggregate.csv      P(fund depleted), VaR and LaR
+    aggregate.csv      P(fund depleted), VaR and LaR, each with its 95 % interval
+    aggregate_long.csv the same in long form, one row per statistic, method named
 
 Seeds are common random numbers: seed k is the same at every grid point, so differences
 between grid points are not seed noise. Runs go to a warm pool of worker processes in
@@ -36,11 +37,11 @@ import numpy as np
 import pandas as pd
 
 from ..scenarios import ScenarioError, load_scenario, parse_assignment, parse_values
-from .io import OutputExistsError, check_free, jsonable, write_json, write_parquet
-from .metrics import METRICS, summarize
+from .aggregate import aggregate_long, methods, wide
+from .io import OutputExistsError, check_free, jsonable, write_csv, write_json, write_parquet
+from .metrics import summarize
 from .run import package_version, simulate, timeseries_frame
 
-PERCENTILES = (5, 50, 95, 99)
 KEYS = ("point", "seed")
 
 
@@ -118,30 +119,6 @@ def _rows_frame(rows: list[dict[str, Any]], points: list[dict[str, Any]]) -> pd.
     return df
 
 
-def aggregate(runs: pd.DataFrame, grid_columns: Sequence[str] = ()) -> pd.DataFrame:
-    """One row per grid point: mean, p5, p50, p95, p99 of every metric, P(fund depleted),
-    VaR (95th percentile of bad debt the fund did not cover) and LaR (95th percentile of
-    liquidated notional), after Gauntlet's risk reports."""
-    metrics = [m for m in METRICS if m in runs.columns and m != "fund_depleted"]
-    rows = []
-    for point, group in runs.groupby("point", sort=True):
-        row: dict[str, Any] = {"point": int(point)}
-        for col in grid_columns:
-            row[col] = group[col].iloc[0]
-        row["runs"] = len(group)
-        row["p_fund_depleted"] = float(group["fund_depleted"].astype(float).mean())
-        row["var_95"] = float(np.percentile(group["uncovered_bad_debt"], 95))
-        row["lar_95"] = float(np.percentile(group["liquidation_volume"], 95))
-        for m in metrics:
-            values = group[m].to_numpy(dtype=float)
-            values = values[~np.isnan(values)]
-            row[f"{m}_mean"] = float(values.mean()) if values.size else math.nan
-            for q in PERCENTILES:
-                row[f"{m}_p{q}"] = float(np.percentile(values, q)) if values.size else math.nan
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
 @dataclass
 class SweepResult:
     runs: pd.DataFrame
@@ -149,6 +126,8 @@ class SweepResult:
     executed: int
     """Runs done by this call (the rest were already on disk)."""
     out: Path | None = None
+    aggregate_long: pd.DataFrame | None = None
+    """The aggregate in long form: one row per grid point, metric and statistic."""
 
 
 # -- executors --------------------------------------------------------------------------
@@ -234,6 +213,7 @@ def run_sweep(
             "grid": grid,
             "seeds": seeds,
             "steps": base.run.steps,
+            "intervals": methods(),
         }
     )
 
@@ -280,16 +260,20 @@ def run_sweep(
     if runs.duplicated(list(KEYS)).any():  # pragma: no cover - guarded by `finished`
         raise RuntimeError("a run was recorded twice")
     runs = runs[[*KEYS, *grid, *(c for c in runs.columns if c not in (*KEYS, *grid))]]
-    agg = aggregate(runs, list(grid))
+    long = aggregate_long(runs, list(grid))
+    agg = wide(long, list(grid))
     if out_path is not None:
         write_parquet(runs, out_path / "runs.parquet")
         write_parquet(agg, out_path / "aggregate.parquet")
-        agg.to_csv(out_path / "aggregate.csv", index=False)
+        write_csv(agg, out_path / "aggregate.csv")
+        write_csv(long, out_path / "aggregate_long.csv")
         shutil.rmtree(out_path / "parts", ignore_errors=True)
         write_json(
             {**spec, "complete": True, "abm_version": package_version()}, out_path / "sweep.json"
         )
-    return SweepResult(runs=runs, aggregate=agg, executed=len(new_rows), out=out_path)
+    return SweepResult(
+        runs=runs, aggregate=agg, executed=len(new_rows), out=out_path, aggregate_long=long
+    )
 
 
 def _prepare(out: Path, spec: dict[str, Any], *, resume: bool, overwrite: bool) -> pd.DataFrame:

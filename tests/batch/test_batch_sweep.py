@@ -59,8 +59,10 @@ def test_aggregate_has_percentiles_var_and_lar(args):
     for metric in ("final_fund", "bad_debt", "liquidation_volume", "min_fund_to_oi"):
         for stat in STATS:
             assert f"{metric}_{stat}" in agg
+            assert (agg[f"{metric}_{stat}_lo"] <= agg[f"{metric}_{stat}"]).all()
+            assert (agg[f"{metric}_{stat}"] <= agg[f"{metric}_{stat}_hi"]).all()
     for col in ("p_fund_depleted", "var_95", "lar_95"):
-        assert col in agg
+        assert col in agg and f"{col}_lo" in agg and f"{col}_hi" in agg
     assert (agg["lar_95"] == agg["liquidation_volume_p95"]).all()
     assert (agg["var_95"] == agg["uncovered_bad_debt_p95"]).all()
     assert agg["p_fund_depleted"].between(0, 1).all()
@@ -104,7 +106,11 @@ def test_interrupted_sweep_resumes_without_running_anything_twice(tmp_path, args
     runs = pd.read_parquet(out / "runs.parquet")
     assert len(runs) == 6 and not runs.duplicated(["point", "seed"]).any()
     assert not (out / "parts").exists()
-    assert json.loads((out / "sweep.json").read_text())["complete"] is True
+    meta = json.loads((out / "sweep.json").read_text())
+    assert meta["complete"] is True
+    assert meta["intervals"]["proportion"] == "wilson" and meta["intervals"]["mean"] == "t"
+    long = pd.read_csv(out / "aggregate_long.csv")
+    assert {"metric", "statistic", "estimate", "lo", "hi", "method", "condition"} <= set(long)
 
     fresh = run_sweep("calm", GRID, **args)
     pd.testing.assert_frame_equal(runs, fresh.runs, check_dtype=False)
