@@ -5,7 +5,8 @@ Step order (one step is one hour by default):
 1. market and oracle move; borrow fees are charged on open interest;
 2. new traders arrive, then the traders whose chosen wake-up time has come act (open,
    add, reduce, close), in random order;
-3. liquidators work through the queue of positions below maintenance;
+3. liquidator bots work through the queue of positions below maintenance, then the
+   protocol's engine closes what they left (on engine venues it does all of it);
 4. shortfalls run down the loss waterfall; liquidation flow moves the price;
 5. LPs deposit or withdraw;
 6. governance: the risk steward proposes, token holders vote, the governor advances
@@ -59,6 +60,7 @@ MODEL_COLUMNS = (
     "lp_loss",
     "adl_volume",
     "adl_covered",
+    "adl_excess_profit",
     "socialized_loss",
     "unresolved_bad_debt",
     "liquidations",
@@ -260,7 +262,8 @@ class ExchangeModel(mesa.Model):
         self.n_traders = n_traders
         self.fund_confidence = 1.0
         self.vault_yield = 0.0
-        self.liquidation_queue: list[tuple[int, float, float]] = []
+        self.liquidation_queue: list[tuple[int, float, float, float]] = []
+        self.engine_liquidations = 0
         self._share_prices: deque[float] = deque(maxlen=self.lp_params.window + 1)
         self.traders_by_slot: list[Trader | None] = [None] * n_traders
         self._wake = np.full(n_traders, np.inf)
@@ -376,11 +379,13 @@ class ExchangeModel(mesa.Model):
                 queue.slots.tolist(),
                 queue.reward.tolist(),
                 queue.closed_notional.tolist(),
+                queue.fraction.tolist(),
                 strict=True,
             )
         )
         for liquidator in self.random.sample(self.liquidators, len(self.liquidators)):
             liquidator.step()
+        self.engine_liquidations = len(ex.engine_liquidate())
         ex.finish_liquidations()
         for lp in self.random.sample(self.lps, len(self.lps)):
             lp.step()
@@ -426,6 +431,7 @@ class ExchangeModel(mesa.Model):
             "lp_loss": st.lp_loss,
             "adl_volume": st.adl_volume,
             "adl_covered": st.adl_covered,
+            "adl_excess_profit": st.adl_excess,
             "socialized_loss": st.socialized_loss,
             "unresolved_bad_debt": st.unresolved,
             "liquidations": st.liquidations,

@@ -1,7 +1,10 @@
 """Liquidation bots: they compete for the most rewarding positions below maintenance.
 
-Each bot has capital, pays gas per liquidation and can do only `throughput` per step, so
-small unprofitable liquidations wait and, in a fast crash, the queue builds up.
+Each bot has capital, pays gas per liquidation and can do only `throughput` per step. A
+position whose reward (penalty share plus keeper fee) is below the gas waits for the
+protocol's engine, which closes whatever the bots left (`Exchange.engine_liquidate`), so
+no penalty or gas setting leaves a position below maintenance open. A position larger
+than a bot's remaining capital × leverage is sliced, not skipped.
 """
 
 from __future__ import annotations
@@ -56,29 +59,28 @@ class Liquidator(mesa.Agent):
         return self.model.exchange.ledger.balance(self.account)
 
     def step(self) -> None:
-        """Pick from the shared queue, most rewarding first, within throughput and capital.
+        """Take from the shared queue, most rewarding first, within throughput and capital.
 
-        The queue is sorted by reward, so the first position not worth the gas ends the
-        search; positions too big for the remaining capital are left to others.
+        The queue is sorted by reward, so the first position whose reward is below the gas
+        ends the search. A position bigger than the remaining budget gets a slice of it.
         """
         ex = self.model.exchange
         queue = self.model.liquidation_queue
         budget = self.capital * self.capital_leverage
         can_pay = int(self.capital // self.gas_cost) if self.gas_cost > 0 else self.throughput
         chosen: list[int] = []
-        i = 0
-        while len(chosen) < min(self.throughput, can_pay) and i < len(queue):
-            slot, reward, closed = queue[i]
-            if reward <= self.gas_cost:
+        caps: list[float] = []
+        while len(chosen) < min(self.throughput, can_pay) and queue and budget > 0:
+            slot, reward, closed, fraction = queue[0]
+            share = min(1.0, budget / closed) if closed > 0 else 1.0
+            if reward * share < self.gas_cost:
                 break
-            if closed > budget:
-                i += 1
-                continue
-            queue.pop(i)
+            queue.pop(0)
             chosen.append(slot)
-            budget -= closed
+            caps.append(share * fraction)
+            budget -= closed * share
         if not chosen:
             return
-        done = ex.liquidate_many(np.array(chosen), self.account)
+        done = ex.liquidate_many(np.array(chosen), self.account, np.array(caps))
         ex.ledger.withdraw(self.account, self.gas_cost * len(done), sink="gas")
         self.done += len(done)

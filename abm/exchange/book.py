@@ -29,8 +29,8 @@ class PositionBook:
         self.adl_hits = np.zeros(capacity, dtype=np.int64)
         self.socialized_hits = np.zeros(capacity, dtype=np.int64)
         self.liquidated = np.zeros(capacity, dtype=np.int64)
-        self._gross = 0.0
-        self._net = 0.0
+        self._version = 0
+        self._oi_cache: tuple[int, float, float] = (0, 0.0, 0.0)
         self._m0 = int(self.margin_ids[0]) if capacity else 0
         self._w0 = int(self.wallet_ids[0]) if capacity else 0
         self.margin_block = slice(self._m0, self._m0 + capacity)
@@ -77,15 +77,18 @@ class PositionBook:
         self._set(slots, old, np.where(flat, 0.0, rest))
 
     def _set(self, slots: np.ndarray, old: np.ndarray, new: np.ndarray) -> None:
-        """Write sizes and keep the running gross and net size in step."""
         self.size[slots] = new
-        self._gross += float(np.abs(new).sum() - np.abs(old).sum())
-        self._net += float(new.sum() - old.sum())
+        self._version += 1
 
-    def resync(self) -> None:
-        """Recompute the running totals exactly (once a step), so float drift cannot build."""
-        self._gross = float(np.abs(self.size).sum())
-        self._net = float(self.size.sum())
+    def base_open_interest(self) -> tuple[float, float]:
+        """Long and short size in base units, summed afresh after any change to the book
+        (running totals drift: a flat book must read exactly zero)."""
+        version, long_base, short_base = self._oi_cache
+        if version != self._version:
+            gross, net = float(np.abs(self.size).sum()), float(self.size.sum())
+            long_base, short_base = max(0.0, 0.5 * (gross + net)), max(0.0, 0.5 * (gross - net))
+            self._oi_cache = (self._version, long_base, short_base)
+        return long_base, short_base
 
     # -- vectorised views ---------------------------------------------------------------
     def upnl(self, mark: float) -> np.ndarray:
@@ -99,7 +102,6 @@ class PositionBook:
         return np.flatnonzero(risk.liquidatable(self.margin, self.size, self.entry, mark, params))
 
     def open_interest(self, mark: float) -> tuple[float, float]:
-        """Long and short open interest in quote units, from the running totals."""
-        long_base = max(0.0, 0.5 * (self._gross + self._net))
-        short_base = max(0.0, 0.5 * (self._gross - self._net))
+        """Long and short open interest in quote units."""
+        long_base, short_base = self.base_open_interest()
         return long_base * mark, short_base * mark

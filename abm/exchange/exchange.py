@@ -2,7 +2,10 @@
 
 Agents act only through this class: open and close positions, liquidate, deposit into
 and withdraw from the vault; governance changes parameters and injects treasury money.
-Every movement of money is a ledger transfer.
+Every movement of money is a ledger transfer. The mechanisms live in their own modules:
+liquidation paths in `liquidation.py`, the choice of deleveraged positions in
+`deleveraging.py`, the loss waterfall in `waterfall.py`; this class settles what they
+decide and implements the waterfall's `LossBearers` protocol.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import risk
+from . import deleveraging, liquidation, risk
 from .book import PositionBook
 from .fund import FundHealth, InsuranceFund
 from .ledger import Accounts, Ledger
@@ -20,7 +23,7 @@ from .market import Market, MarketParams
 from .oracle import Oracle, OracleParams
 from .params import ExchangeParams
 from .vault import LPVault
-from .waterfall import Shortfall, resolve
+from .waterfall import DUST, Shortfall, resolve
 
 
 @dataclass
@@ -32,6 +35,7 @@ class Stats:
     fund_covered: float = 0.0
     lp_loss: float = 0.0
     adl_volume: float = 0.0
+    adl_excess: float = 0.0
     socialized_loss: float = 0.0
     unresolved: float = 0.0
     liquidations: int = 0
@@ -43,6 +47,7 @@ class Stats:
     halted_steps: int = 0
     treasury_injected: float = 0.0
     adl_covered: float = 0.0
+    backstop_taken: float = 0.0
 
 
 STAGE_STATS = {
@@ -50,13 +55,14 @@ STAGE_STATS = {
     "lp_vault": "lp_loss",
     "adl": "adl_covered",
     "socialized": "socialized_loss",
+    "unresolved": "unresolved",
 }
 """Which cumulative counter each waterfall stage adds to."""
 
 
 @dataclass(frozen=True)
 class LiquidationQueue:
-    """Liquidatable positions this step, most rewarding for a liquidator first."""
+    """Positions below maintenance that bots may take, most rewarding first."""
 
     slots: np.ndarray
     fraction: np.ndarray
@@ -101,7 +107,9 @@ class Exchange:
         self.vault = LPVault(self.ledger)
         self.treasury_id = self.ledger.open(self.TREASURY)
         self.book = PositionBook(self.ledger, capacity)
-        self.market = Market(market or MarketParams(), rng or np.random.default_rng())
+        rng = rng or np.random.default_rng()
+        self.market = Market(market or MarketParams(), rng)
+        (self.adl_rng,) = rng.spawn(1)
         self.oracle = Oracle(oracle or OracleParams(), self.market.price)
         self.stats = Stats()
         self.events: list[dict] = []
@@ -125,11 +133,15 @@ class Exchange:
         """The reference (true market) price."""
         return self.market.price
 
+    @property
+    def depth(self) -> float:
+        """The vault balance that execution prices slip against (at least 1)."""
+        return max(self.ledger.get(self.vault.id), 1.0)
+
     # -- the step -----------------------------------------------------------------------
     def begin_step(self) -> None:
         """Move the market and the oracle, then charge borrow fees."""
         self.step += 1
-        self.book.resync()
         self.stats.bad_debt_step = 0.0
         self.oracle.update(self.step, self.market.step())
         if self.halted:
@@ -152,21 +164,37 @@ class Exchange:
         return self._split_fees(book.margin_block, owed, "borrow_fee")
 
     def finish_liquidations(self) -> None:
-        """Resolve this step's shortfalls and let liquidation flow move the price."""
+        """Resolve this step's losses, run a PnL-to-pool ADL where configured, and let
+        liquidation flow move the price."""
         while self.pending:
-            sf = resolve(self, self.pending.pop(0))
-            for stage, amount in sf.absorbed.items():
-                counter = STAGE_STATS[stage]
-                setattr(self.stats, counter, getattr(self.stats, counter) + amount)
-            self.record(
-                "bad_debt",
-                slot=sf.slot,
-                amount=sf.amount,
-                **{f"by_{k}": v for k, v in sf.absorbed.items()},
-                unresolved=max(0.0, sf.remaining),
-            )
+            self._resolve(self.pending.pop(0))
+        self._pnl_to_pool_adl()
         self.market.push(self._liq_flow)
         self._liq_flow = 0.0
+
+    def _resolve(self, sf: Shortfall) -> None:
+        counted = sf.amount
+        if sf.kind == "unpaid_profit":
+            counted = sf.amount - min(sf.amount, self.stats.unresolved)
+        residual = resolve(self, sf, self.params.waterfall)
+        left = sf.absorbed.get("unresolved", 0.0)
+        if sf.kind == "unpaid_profit":
+            sf.absorbed["unresolved"] = left - (sf.amount - counted)
+        for stage, amount in sf.absorbed.items():
+            counter = STAGE_STATS[stage]
+            setattr(self.stats, counter, getattr(self.stats, counter) + amount)
+        self.stats.bad_debt += counted
+        self.stats.bad_debt_step += counted
+        self.record(
+            "bad_debt",
+            slot=sf.slot,
+            amount=sf.amount,
+            cause=sf.kind,
+            **{f"by_{k}": v for k, v in sf.absorbed.items() if k != "unresolved"},
+            unresolved=left,
+        )
+        if residual > DUST:
+            self.halt(residual)
 
     # -- traders ------------------------------------------------------------------------
     def fund_wallet(self, slot: int, amount: float) -> None:
@@ -199,27 +227,35 @@ class Exchange:
         """Open or add to distinct positions with collateral from their wallets.
 
         Returns which orders were accepted. An order is refused while trading is halted,
-        above maximum leverage, against a position on the other side, or without the
-        collateral in the wallet. Every order in a batch sees the same vault depth.
+        when the whole position after it would exceed maximum leverage, against a
+        position on the other side, without the collateral in the wallet, or when it
+        does not fit under the open-interest cap (orders are taken in turn; a refused one
+        leaves its room to the next). Every order in a batch sees the same vault depth.
         """
+        slots = _distinct(slots, "open_many")
         book = self.book
         size = book.size[slots]
         wallet = self.ledger.balances_of(book.wallet_ids[slots])
+        notional = collateral * leverage
+        held = risk.notional(size, self.mark)
+        equity = risk.equity(book.margin[slots], size, book.entry[slots], self.mark)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            whole = (held + notional) / (equity + collateral)
         ok = (
             (np.abs(sides) == 1)
             & (collateral > 0)
             & (collateral <= wallet)
             & (leverage > 0)
-            & (leverage <= self.params.max_leverage * (1 + 1e-12))
+            & (whole > 0)
+            & (whole <= self.params.max_leverage * (1 + 1e-12))
             & ((size == 0) | (np.sign(size) == sides))
         )
         if self.halted:
             ok[:] = False
-        ok[ok] = self._within_oi_cap(collateral[ok] * leverage[ok])
+        ok[ok] = self._within_oi_cap(notional[ok])
         if not ok.any():
             return ok
-        s, side, c = slots[ok], sides[ok], collateral[ok]
-        notional = c * leverage[ok]
+        s, side, c, notional = slots[ok], sides[ok], collateral[ok], notional[ok]
         price = self._exec_prices(side, notional)
         margin_ids = book.margin_ids[s]
         self.ledger.move(book.wallet_ids[s], margin_ids, c)
@@ -229,13 +265,22 @@ class Exchange:
         return ok
 
     def _within_oi_cap(self, notional: np.ndarray) -> np.ndarray:
-        """Orders that fit, in order, under open interest ≤ `max_oi_to_vault` × vault.
+        """Orders that fit, in turn, under open interest ≤ `max_oi_to_vault` × vault.
 
         As GMX reserves pool liquidity for open interest: a pool cannot back positions far
-        larger than itself.
+        larger than itself. An order that does not fit is refused and takes no room.
         """
         room = self.params.max_oi_to_vault * self.ledger.get(self.vault.id) - self.open_interest()
-        return np.cumsum(notional) <= room
+        fits = np.cumsum(notional) <= room
+        if fits.all() or notional.size == 0:
+            return fits
+        first = int(np.argmin(fits))
+        room -= float(notional[:first].sum())
+        for i in range(first, notional.size):
+            fits[i] = notional[i] <= room
+            if fits[i]:
+                room -= float(notional[i])
+        return fits
 
     def close(self, slot: int, fraction: float = 1.0) -> bool:
         """Close `fraction` of one position; see `close_many`."""
@@ -249,6 +294,7 @@ class Exchange:
         bankruptcy price leaves a shortfall for the waterfall. Returns which slots held a
         position.
         """
+        slots = _distinct(slots, "close_many")
         fraction = np.asarray(fraction, dtype=np.float64)
         if fraction.size and not (fraction.min() > 0 and fraction.max() <= 1):
             raise ValueError(f"fraction must be in (0, 1], got {fraction.tolist()!r}")
@@ -270,13 +316,20 @@ class Exchange:
         )
         self.stats.volume += float(notional.sum())
         for i in np.flatnonzero(short > 0):
-            self._owe(int(s[i]), int(np.sign(size[i])), float(bankrupt_at[i]), float(short[i]))
+            self._owe(
+                int(s[i]),
+                int(np.sign(size[i])),
+                float(bankrupt_at[i]),
+                float(short[i]),
+                float(abs(q[i])),
+                float(price[i]),
+            )
         return ok
 
     def _exec_prices(self, trade_sides: np.ndarray, notional: np.ndarray) -> np.ndarray:
-        depth = max(self.ledger.get(self.vault.id), 1.0)
-        cost = np.minimum(self.params.half_spread + self.params.slippage * notional / depth, 0.5)
-        return self.mark * (1.0 + trade_sides * cost)
+        return self.mark * (
+            1.0 + trade_sides * liquidation.cost_rate(notional, self.params, self.depth)
+        )
 
     def settle_many(
         self,
@@ -284,73 +337,111 @@ class Exchange:
         q: np.ndarray,
         price: np.ndarray,
         *,
-        fee: np.ndarray | None = None,
-        to_liquidator: np.ndarray | None = None,
-        to_fund: np.ndarray | None = None,
-        liquidator: int | None = None,
         keep: np.ndarray,
+        fee: np.ndarray | None = None,
+        penalty: np.ndarray | None = None,
+        to_liquidator: np.ndarray | None = None,
+        liquidator: int | None = None,
+        keeper_fee: np.ndarray | None = None,
+        remainder: np.ndarray | None = None,
     ) -> np.ndarray:
         """Close `q` (signed like the positions) at `price`; return what each still owes.
 
-        The vault first pays realised profits. Then each margin pays, in order: the
-        liquidator's penalty, the fund's penalty, the trading fee, and the realised loss
-        to the vault; what it cannot pay of the loss is its shortfall. Finally everything
-        above `keep` goes back to the wallet (`keep=inf` leaves the margin with the rest
-        of the position, as a partial liquidation does).
+        The vault pays realised profits (what it cannot pay waits for the waterfall).
+        Each margin then pays, in order: the realised loss to the vault (what it cannot
+        pay is its shortfall), the trading fee, the penalty (the liquidator's part first),
+        the keeper fee. With `remainder`, the margin left goes to the fund (1) or the
+        vault (2) instead of the trader (0). Finally everything above `keep` goes back to
+        the wallet (`keep=inf` leaves the margin with the rest of the position).
+
+        With `bankrupt_penalty_to_liquidator` (Perp v2), the penalty is paid before the
+        loss, so it can leave a shortfall.
         """
         book, ledger, vault = self.book, self.ledger, self.vault.id
         m = book.margin_ids[slots]
         realized = q * (price - book.entry[slots])
         book.reduce_many(slots, q)
-        profit = np.maximum(realized, 0.0)
-        owed = float(profit.sum())
-        if owed > 0:
-            paid = ledger.distribute(vault, m, profit * min(1.0, ledger.get(vault) / owed))
-            if paid.sum() < owed * (1 - 1e-12):
-                self.stats.unpaid_profit += owed - float(paid.sum())
-                self.record("vault_short", unpaid=owed - float(paid.sum()))
-        if liquidator is not None and to_liquidator is not None:
-            self.stats.liquidator_rewards += ledger.collect(
-                m, liquidator, np.minimum(to_liquidator, ledger.balances_of(m))
-            )
-        if to_fund is not None:
-            got = ledger.collect(m, self.fund.id, np.minimum(to_fund, ledger.balances_of(m)))
-            self.fund.note_inflow("penalty", got)
-        if fee is not None:
-            self._split_fees(m, np.minimum(fee, ledger.balances_of(m)), "trading_fee")
+        self._pay_profits(slots, m, np.maximum(realized, 0.0))
+        perp_v2 = self.params.bankrupt_penalty_to_liquidator
+        if penalty is not None and perp_v2:
+            self._pay_penalty(m, penalty, to_liquidator, liquidator)
         loss = np.maximum(-realized, 0.0)
         paid = np.minimum(loss, ledger.balances_of(m))
         ledger.collect(m, vault, paid)
+        if fee is not None:
+            self._split_fees(m, np.minimum(fee, ledger.balances_of(m)), "trading_fee")
+        if penalty is not None and not perp_v2:
+            self._pay_penalty(m, penalty, to_liquidator, liquidator)
+        if keeper_fee is not None and liquidator is not None:
+            self.stats.liquidator_rewards += ledger.collect(
+                m, liquidator, np.minimum(keeper_fee, ledger.balances_of(m))
+            )
+        if remainder is not None:
+            left = ledger.balances_of(m)
+            to_fund = np.where(remainder == liquidation.TO_FUND, left, 0.0)
+            to_vault = np.where(remainder == liquidation.TO_VAULT, left, 0.0)
+            if to_fund.any():
+                self.fund.note_inflow("penalty", ledger.collect(m, self.fund.id, to_fund))
+            if to_vault.any():
+                self.stats.backstop_taken += ledger.collect(m, vault, to_vault)
         ledger.move(m, book.wallet_ids[slots], np.maximum(ledger.balances_of(m) - keep, 0.0))
         return loss - paid
 
-    # -- liquidations -------------------------------------------------------------------
-    def liquidation_queue(self) -> LiquidationQueue:
-        """Every position below maintenance, with the liquidator's expected reward."""
-        book, p, mark = self.book, self.params, self.mark
-        slots = book.liquidatable(mark, p)
-        if slots.size == 0:
-            empty = np.zeros(0)
-            return LiquidationQueue(slots, empty, empty, empty)
-        size = book.size[slots]
-        eq = risk.equity(book.margin[slots], size, book.entry[slots], mark)
-        notional = np.abs(size) * mark
-        frac = self._close_fraction(eq, notional)
-        closed = frac * notional
-        _, reward, _ = risk.penalty(
-            closed, eq, p.penalty_rate, p.penalty_fund_share, p.bankrupt_penalty_to_liquidator
-        )
-        order = np.argsort(-reward, kind="stable")
-        return LiquidationQueue(slots[order], frac[order], closed[order], reward[order])
+    def _pay_profits(self, slots: np.ndarray, margins: np.ndarray, profit: np.ndarray) -> None:
+        """The vault pays winners from its cash; what it lacks goes down the waterfall."""
+        owed = float(profit.sum())
+        if owed <= 0:
+            return
+        ratio = min(1.0, self.ledger.get(self.vault.id) / owed)
+        paid = self.ledger.distribute(self.vault.id, margins, profit * ratio)
+        unpaid = profit - paid
+        for i in np.flatnonzero(unpaid > DUST):
+            amount = float(unpaid[i])
+            self.stats.unpaid_profit += amount
+            self.record("vault_short", slot=int(slots[i]), unpaid=amount)
+            self.pending.append(Shortfall(int(slots[i]), 0, math.nan, amount, kind="unpaid_profit"))
 
-    def _close_fraction(self, eq: np.ndarray, notional: np.ndarray) -> np.ndarray:
-        p = self.params
-        if not p.partial_liquidation:
-            return np.ones_like(eq)
-        depth = max(self.vault.balance, 1.0)
-        cost = p.penalty_rate + p.half_spread + p.slippage * notional / depth
-        frac = risk.partial_close_fraction(eq, notional, p.initial_margin, cost)
-        return np.where((frac * notional < p.min_partial_notional) | (eq <= 0), 1.0, frac)
+    def _pay_penalty(self, margins, penalty, to_liquidator, liquidator) -> None:
+        ledger = self.ledger
+        if liquidator is not None and to_liquidator is not None:
+            self.stats.liquidator_rewards += ledger.collect(
+                margins, liquidator, np.minimum(to_liquidator, ledger.balances_of(margins))
+            )
+            penalty = penalty - to_liquidator
+        got = ledger.collect(
+            margins, self.fund.id, np.minimum(penalty, ledger.balances_of(margins))
+        )
+        self.fund.note_inflow("penalty", got)
+
+    # -- liquidations -------------------------------------------------------------------
+    def _plan(self, slots: np.ndarray, *, engine: bool, cap=1.0) -> liquidation.Plan:
+        book = self.book
+        return liquidation.plan(
+            self.ledger.balances_of(book.margin_ids[slots]),
+            book.size[slots],
+            book.entry[slots],
+            self.mark,
+            self.params,
+            self.depth,
+            self.market.params.step_hours,
+            engine=engine,
+            cap=cap,
+        )
+
+    def liquidation_queue(self) -> LiquidationQueue:
+        """Positions below maintenance that bots may take, with the bot's reward.
+
+        Empty on paths where the protocol's engine liquidates (see `liquidation.BOT_PATHS`).
+        """
+        slots = self.book.liquidatable(self.mark, self.params)
+        if slots.size == 0 or self.params.liquidation_path not in liquidation.BOT_PATHS:
+            empty = np.zeros(0)
+            return LiquidationQueue(slots[:0], empty, empty, empty)
+        plan = self._plan(slots, engine=False)
+        order = np.argsort(-plan.reward, kind="stable")
+        return LiquidationQueue(
+            slots[order], plan.fraction[order], plan.closed_notional[order], plan.reward[order]
+        )
 
     def is_liquidatable(self, slot: int) -> bool:
         book = self.book
@@ -360,64 +451,102 @@ class Exchange:
             )
         )
 
-    def liquidate(self, slot: int, liquidator: int) -> Liquidation | None:
+    def liquidate(self, slot: int, liquidator: int | None) -> Liquidation | None:
         """Liquidate one position; see `liquidate_many`."""
         done = self.liquidate_many(np.array([slot]), liquidator)
         return done[0] if done else None
 
-    def liquidate_many(self, slots: np.ndarray, liquidator: int) -> list[Liquidation]:
-        """Close distinct positions below maintenance, paying penalties to `liquidator`.
+    def engine_liquidate(self) -> list[Liquidation]:
+        """The protocol's own engine closes every position still below maintenance.
 
-        Slots no longer below maintenance are skipped. Each closes partially where that
-        brings the rest back to initial margin, else fully; the penalty goes to the
-        liquidator and the fund; a shortfall waits for the waterfall.
+        On the engine paths it is the only liquidator; on the bot paths it takes what no
+        bot took this step when `engine_liquidates` is set, so no penalty setting or gas
+        price can leave a position below maintenance unliquidated.
+        """
+        p = self.params
+        if p.liquidation_path in liquidation.BOT_PATHS and not p.engine_liquidates:
+            return []
+        slots = self.book.liquidatable(self.mark, p)
+        return self.liquidate_many(slots, None) if slots.size else []
+
+    def liquidate_many(
+        self, slots: np.ndarray, liquidator: int | None, cap: float | np.ndarray = 1.0
+    ) -> list[Liquidation]:
+        """Liquidate distinct positions below maintenance under the configured path.
+
+        `liquidator` is a bot's ledger account, or None for the protocol's engine.
+        `cap` limits the fraction each closes (a bot's slice). Slots no longer below
+        maintenance are skipped; a shortfall waits for the waterfall.
         """
         book, p, mark = self.book, self.params, self.mark
-        slots = np.asarray(slots, dtype=np.int64)
+        slots = _distinct(np.asarray(slots, dtype=np.int64), "liquidate_many")
+        cap = np.broadcast_to(np.asarray(cap, dtype=np.float64), slots.shape)
         size = book.size[slots]
         margin = self.ledger.balances_of(book.margin_ids[slots])
         entry = book.entry[slots]
-        eq = risk.equity(margin, size, entry, mark)
-        notional = risk.notional(size, mark)
         below = risk.liquidatable(margin, size, entry, mark, p)
         if not below.any():
             return []
-        slots, size, margin, entry, eq = (a[below] for a in (slots, size, margin, entry, eq))
-        frac = self._close_fraction(eq, notional[below])
-        q = size * frac
-        closed = np.abs(q) * mark
-        pen, to_liq, to_fund = risk.penalty(
-            closed, eq, p.penalty_rate, p.penalty_fund_share, p.bankrupt_penalty_to_liquidator
-        )
+        slots, size, margin, entry, cap = (a[below] for a in (slots, size, margin, entry, cap))
+        plan = self._plan(slots, engine=liquidator is None, cap=cap)
+        live = plan.fraction > 0
+        if not live.all():
+            slots, size, margin, entry = (a[live] for a in (slots, size, margin, entry))
+            plan = liquidation.Plan(*(getattr(plan, f)[live] for f in plan.__dataclass_fields__))
+        if slots.size == 0:
+            return []
         side = np.sign(size)
-        price = self._exec_prices(-side, closed)
         bankrupt_at = risk.bankruptcy_price(size, entry, margin)
-        partial = frac < 1.0
+        position_notional = risk.notional(size, mark)
+        partial = plan.fraction < 1.0
         short = self.settle_many(
             slots,
-            q,
-            price,
-            to_liquidator=to_liq,
-            to_fund=to_fund,
-            liquidator=liquidator,
+            plan.q,
+            plan.trader_price,
             keep=np.where(partial, np.inf, 0.0),
+            penalty=plan.penalty,
+            to_liquidator=plan.to_liquidator,
+            liquidator=liquidator,
+            keeper_fee=plan.keeper_fee,
+            remainder=plan.remainder,
         )
+        if liquidator is not None and plan.unwind_cost.any():
+            cost = min(float(plan.unwind_cost.sum()), self.ledger.get(liquidator))
+            self.ledger.transfer(liquidator, self.vault.id, cost)
         book.liquidated[slots] += 1
         self.stats.liquidations += int(slots.size)
-        self.stats.liquidation_volume += float(closed.sum())
-        self._liq_flow -= float((side * closed).sum())
-        who = self.ledger.name(liquidator)
-        items = (slots, closed, price, pen, to_liq, to_fund, short, partial)
+        self.stats.liquidation_volume += float(plan.closed_notional.sum())
+        self._liq_flow -= float((side * plan.closed_notional).sum())
+        who = self.ledger.name(liquidator) if liquidator is not None else "engine"
+        items = (
+            slots,
+            plan.closed_notional,
+            plan.trader_price,
+            plan.penalty,
+            plan.to_liquidator,
+            plan.to_fund,
+            short,
+            partial,
+        )
         done = [Liquidation(*row) for row in zip(*(a.tolist() for a in items), strict=True)]
         context = zip(
-            done, side.tolist(), bankrupt_at.tolist(), entry.tolist(), margin.tolist(), strict=True
+            done,
+            side.tolist(),
+            bankrupt_at.tolist(),
+            entry.tolist(),
+            margin.tolist(),
+            position_notional.tolist(),
+            plan.keeper_fee.tolist(),
+            np.abs(plan.q).tolist(),
+            strict=True,
         )
-        for item, sd, bankrupt_k, entry_k, margin_k in context:
+        for item, sd, bankrupt_k, entry_k, margin_k, whole_k, keeper_k, qty_k in context:
             self.record(
                 "liquidation",
                 slot=item.slot,
                 side=int(sd),
                 notional=item.closed_notional,
+                position_notional=whole_k,
                 price=item.price,
                 mark=mark,
                 bankruptcy_price=bankrupt_k,
@@ -426,24 +555,119 @@ class Exchange:
                 penalty=item.penalty,
                 to_liquidator=item.to_liquidator,
                 to_fund=item.to_fund,
+                keeper_fee=keeper_k,
                 shortfall=item.shortfall,
                 partial=item.partial,
+                path=p.liquidation_path,
                 liquidator=who,
             )
             if item.shortfall > 0:
-                self._owe(item.slot, int(sd), bankrupt_k, item.shortfall)
+                self._owe(item.slot, int(sd), bankrupt_k, item.shortfall, qty_k, item.price)
         return done
 
-    def _owe(self, slot: int, side: int, bankruptcy_price: float, amount: float) -> None:
-        self.stats.bad_debt += amount
-        self.stats.bad_debt_step += amount
-        self.pending.append(Shortfall(slot, side, bankruptcy_price, amount))
+    def _owe(
+        self,
+        slot: int,
+        side: int,
+        bankruptcy_price: float,
+        amount: float,
+        size: float,
+        fill_price: float,
+    ) -> None:
+        self.pending.append(Shortfall(slot, side, bankruptcy_price, amount, size, fill_price))
 
     def halt(self, unresolved: float) -> None:
         """Stop new positions for `halt_steps`: the end of the waterfall."""
-        self.stats.unresolved += unresolved
         self.halted_until = max(self.halted_until, self.step + 1 + self.params.halt_steps)
         self.record("halt", unresolved=unresolved, until=self.halted_until)
+
+    # -- the waterfall's stages (the LossBearers protocol) ------------------------------
+    def fund_pays(self, sf: Shortfall, amount: float) -> float:
+        """The fund pays the vault for a shortfall, or the winner for unpaid profit."""
+        p = self.params
+        cap = min(p.fund_cover_cap, p.fund_cover_cap_total - self.fund.outflows["bad_debt"])
+        dst = self.book.wallet_id(sf.slot) if sf.kind == "unpaid_profit" else self.vault.id
+        return self.fund.cover(dst, amount, cap=max(cap, 0.0))
+
+    def vault_room(self) -> float:
+        return max(0.0, self.vault_nav() - self.params.vault_floor * self.open_interest())
+
+    def deleverage(self, sf: Shortfall, amount: float) -> float:
+        """Opposing positions take over the bankrupt size at the ADL price.
+
+        Each base unit taken over covers the gap between the ADL price and the fill the
+        bankrupt position got, so at most `amount / gap` units, never more than the
+        bankrupt size. Deleveraged traders pay no penalty or fee.
+        """
+        p, book = self.params, self.book
+        price = sf.bankruptcy_price if p.adl_price == "bankruptcy" else self.mark
+        gap = sf.side * (price - sf.fill_price)
+        if not gap > 0 or sf.size <= 0:
+            return 0.0
+        quantity = min(sf.size, amount / gap)
+        slots, q = deleveraging.allocate(
+            book.size,
+            book.entry,
+            book.margin,
+            self.mark,
+            sf.side,
+            quantity,
+            price,
+            p.adl_ranking,
+            self.adl_rng,
+        )
+        if slots.size == 0:
+            return 0.0
+        whole = np.abs(book.size[slots])
+        keep = book.margin[slots] * (1.0 - np.abs(q) / whole)
+        self.settle_many(slots, q, np.full(slots.size, price), keep=keep)
+        taken = np.abs(q)
+        covered = float(taken.sum()) * gap
+        given_up = float((taken * np.maximum(-sf.side * (self.mark - price), 0.0)).sum())
+        book.adl_hits[slots] += 1
+        self.stats.adl_volume += float(taken.sum()) * price
+        self.stats.adl_excess += max(0.0, given_up - covered)
+        for j, size_j in zip(slots.tolist(), taken.tolist(), strict=True):
+            self.record(
+                "adl", slot=j, size=size_j, price=price, covered=size_j * gap, bankrupt_slot=sf.slot
+            )
+        return min(covered, amount)
+
+    def socialize(self, sf: Shortfall, amount: float) -> float:
+        book = self.book
+        slots = book.open_slots()
+        if slots.size == 0:
+            return 0.0
+        weight = np.abs(book.size[slots])
+        charge = np.minimum(amount * weight / weight.sum(), book.margin[slots])
+        got = self.ledger.collect(book.margin_ids[slots], self.vault.id, charge)
+        book.socialized_hits[slots[charge > 0]] += 1
+        self.record("socialized", amount=float(got), positions=int(slots.size))
+        return got
+
+    def _pnl_to_pool_adl(self) -> None:
+        """GMX v2: deleverage the most profitable side's winners at the mark when their
+        pending profit exceeds `adl_pnl_to_pool_max` of the pool."""
+        p, book = self.params, self.book
+        if not math.isfinite(p.adl_pnl_to_pool_max):
+            return
+        slots, q = deleveraging.pnl_to_pool_cuts(
+            book.size,
+            book.entry,
+            self.mark,
+            self.vault.balance,
+            p.adl_pnl_to_pool_max,
+            p.adl_pnl_to_pool_target,
+        )
+        if slots.size == 0:
+            return
+        whole = np.abs(book.size[slots])
+        keep = book.margin[slots] * (1.0 - np.abs(q) / whole)
+        self.settle_many(slots, q, np.full(slots.size, self.mark), keep=keep)
+        book.adl_hits[slots] += 1
+        self.stats.adl_volume += float(np.abs(q).sum()) * self.mark
+        for j, size_j in zip(slots.tolist(), np.abs(q).tolist(), strict=True):
+            self.record("adl", slot=j, size=size_j, price=self.mark, covered=0.0, bankrupt_slot=-1)
 
     # -- LPs ----------------------------------------------------------------------------
     def open_lp_account(self, name: str, deposit: float) -> int:
@@ -452,9 +676,14 @@ class Exchange:
         return acct
 
     def vault_nav(self) -> float:
-        return self.vault.nav(self.vault.balance, float(self.book.upnl(self.mark).sum()))
+        """The vault's cash less what it owes winners plus what it can collect from
+        losers (never more than their margin)."""
+        book = self.book
+        claims = np.maximum(book.upnl(self.mark), -book.margin)
+        return self.vault.nav(self.vault.balance, float(claims.sum()))
 
     def lp_deposit(self, account: int, amount: float) -> float:
+        """Buy shares at NAV; refused (0) while NAV is not positive."""
         amount = min(amount, self.ledger.balance(account))
         if amount <= 0:
             return 0.0
@@ -532,3 +761,11 @@ class Exchange:
         self.ledger.check()
         if not math.isfinite(self.mark) or self.mark <= 0:
             raise ValueError(f"mark price is not a positive number: {self.mark}")
+
+
+def _distinct(slots: np.ndarray, what: str) -> np.ndarray:
+    """Batch calls act on distinct slots: a repeated slot would be settled twice."""
+    slots = np.asarray(slots, dtype=np.int64)
+    if slots.size > 1 and np.unique(slots).size != slots.size:
+        raise ValueError(f"{what}: slots must be distinct, got {slots.tolist()!r}")
+    return slots

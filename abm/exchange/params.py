@@ -13,7 +13,12 @@ import math
 from dataclasses import dataclass, fields, replace
 
 WATERFALL_STAGES = ("insurance_fund", "lp_vault", "adl", "socialized")
-ADL_RANKINGS = ("bitmex", "binance", "hyperliquid", "pnl")
+ADL_RANKINGS = ("bitmex", "binance", "hyperliquid", "pnl", "dydx", "pro_rata")
+ADL_PRICES = ("bankruptcy", "mark")
+VENUES = ("custom", "dydx_v4", "hyperliquid", "gmx_v2", "drift_v2", "binance", "bitmex")
+"""`venue` labels a parameter set; a scenario's `exchange.venue` expands into its rules."""
+LIQUIDATION_PATHS = ("keeper", "engine", "clearance", "backstop", "takeover", "book")
+"""Who closes a position below maintenance and who keeps what is left (see liquidation.py)."""
 
 
 def check_range(
@@ -52,7 +57,15 @@ class ExchangeParams:
     treasury_fee_share: float = 0.10
     penalty_rate: float = 0.015
     penalty_fund_share: float = 0.50
-    bankrupt_penalty_to_liquidator: bool = True
+    bankrupt_penalty_to_liquidator: bool = False
+    liquidation_path: str = "keeper"
+    keeper_fee: float = 0.0
+    engine_liquidates: bool = True
+    backstop_ratio: float = 2.0 / 3.0
+    fill_spread_mult: float = 1.5
+    slice_notional: float = math.inf
+    slice_fraction: float = 1.0
+    slice_cooldown_seconds: float = 0.0
     half_spread: float = 0.0002
     slippage: float = 0.1
     partial_liquidation: bool = True
@@ -61,9 +74,14 @@ class ExchangeParams:
     vault_floor: float = 0.10
     max_oi_to_vault: float = 2.0
     fund_cover_cap: float = math.inf
+    fund_cover_cap_total: float = math.inf
     adl_ranking: str = "bitmex"
+    adl_price: str = "bankruptcy"
+    adl_pnl_to_pool_max: float = math.inf
+    adl_pnl_to_pool_target: float = math.inf
     halt_steps: int = 24
     fund_target: float = 0.05
+    venue: str = "custom"
 
     GOVERNABLE = (
         "penalty_rate",
@@ -102,6 +120,11 @@ class ExchangeParams:
         for i, (_, rate) in enumerate(self.mm_tiers):
             check_range(f"mm_tiers[{i}] rate", rate, 0.0, 1.0, lo_open=True, hi_open=True)
         check_range("taker_fee", self.taker_fee, 0.0, 0.05)
+        if self.taker_fee * self.max_leverage >= 1.0:
+            raise ValueError(
+                f"taker_fee × max leverage must be below 1 (the opening fee would exceed the "
+                f"collateral), got {self.taker_fee:g} × {self.max_leverage:g}"
+            )
         check_range("borrow_rate", self.borrow_rate, 0.0, 0.01)
         check_range("fund_fee_share", self.fund_fee_share, 0.0, 1.0)
         check_range("treasury_fee_share", self.treasury_fee_share, 0.0, 1.0)
@@ -118,6 +141,30 @@ class ExchangeParams:
         check_range("vault_floor", self.vault_floor, 0.0, 10.0)
         check_range("max_oi_to_vault", self.max_oi_to_vault, 0.0, 1000.0, lo_open=True)
         check_range("fund_cover_cap", self.fund_cover_cap, 0.0, math.inf)
+        check_range("fund_cover_cap_total", self.fund_cover_cap_total, 0.0, math.inf)
+        check_range("keeper_fee", self.keeper_fee, 0.0, 1e6)
+        check_range("backstop_ratio", self.backstop_ratio, 0.0, 1.0)
+        check_range("fill_spread_mult", self.fill_spread_mult, 0.0, 100.0)
+        check_range("slice_notional", self.slice_notional, 0.0, math.inf)
+        check_range("slice_fraction", self.slice_fraction, 0.0, 1.0, lo_open=True)
+        check_range("slice_cooldown_seconds", self.slice_cooldown_seconds, 0.0, 1e7)
+        check_range("adl_pnl_to_pool_max", self.adl_pnl_to_pool_max, 0.0, math.inf, lo_open=True)
+        check_range(
+            "adl_pnl_to_pool_target", self.adl_pnl_to_pool_target, 0.0, math.inf, lo_open=True
+        )
+        if self.adl_pnl_to_pool_target > self.adl_pnl_to_pool_max:
+            raise ValueError(
+                "adl_pnl_to_pool_target must not exceed adl_pnl_to_pool_max "
+                f"({self.adl_pnl_to_pool_max:g}), got {self.adl_pnl_to_pool_target!r}"
+            )
+        for name, value, allowed in (
+            ("liquidation_path", self.liquidation_path, LIQUIDATION_PATHS),
+            ("adl_ranking", self.adl_ranking, ADL_RANKINGS),
+            ("adl_price", self.adl_price, ADL_PRICES),
+            ("venue", self.venue, VENUES),
+        ):
+            if value not in allowed:
+                raise ValueError(f"{name} must be one of {list(allowed)}, got {value!r}")
         check_range("halt_steps", self.halt_steps, 0, 1_000_000)
         check_range("fund_target", self.fund_target, 0.0, 10.0)
         unknown = [s for s in self.waterfall if s not in WATERFALL_STAGES]
@@ -125,10 +172,6 @@ class ExchangeParams:
             raise ValueError(
                 f"waterfall must list distinct stages from {list(WATERFALL_STAGES)}, "
                 f"got {list(self.waterfall)}"
-            )
-        if self.adl_ranking not in ADL_RANKINGS:
-            raise ValueError(
-                f"adl_ranking must be one of {list(ADL_RANKINGS)}, got {self.adl_ranking!r}"
             )
 
     def updated(self, **changes: float) -> ExchangeParams:

@@ -128,17 +128,21 @@ def adl_score(size, entry, margin, mark, ranking: str = "bitmex"):
     raise ValueError(f"unknown adl ranking {ranking!r}")
 
 
-def partial_close_fraction(equity_value, notional_value, target, cost_rate):
+def partial_close_fraction(equity_value, notional_value, target, cost_rate, slip=0.0):
     """Share of a position to close so the rest is back at `target` margin ratio.
 
-    Closing a fraction f costs f × notional × cost_rate (penalty plus slippage) and keeps the
-    margin with the rest: (E − c f N) ≥ t (1 − f) N ⇒ f ≥ (t − E/N) / (t − c).
+    Closing a fraction f costs f N (c + slip f): a fixed rate c (penalty and half spread)
+    and slippage that grows with the closed size (slip = slippage × N / depth). The rest
+    keeps the margin: E − f N (c + slip f) ≥ t (1 − f) N, whose smallest root is
+    f = 2 (t − r) / ((t − c) + √((t − c)² − 4 slip (t − r))) with r = E / N.
     Returns 1 where the rest cannot be made safe.
     """
     equity_value = np.asarray(equity_value, dtype=float)
     notional_value = np.asarray(notional_value, dtype=float)
+    slip = np.asarray(slip, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = equity_value / notional_value
-        f = (target - ratio) / (target - cost_rate)
-    f = np.where((target > cost_rate) & (ratio > cost_rate), f, 1.0)
-    return np.clip(f, 0.0, 1.0)
+        disc = (target - cost_rate) ** 2 - 4.0 * slip * (target - ratio)
+        f = 2.0 * (target - ratio) / ((target - cost_rate) + np.sqrt(np.maximum(disc, 0.0)))
+    ok = (target > cost_rate) & (ratio > cost_rate) & (disc >= 0) & np.isfinite(f)
+    return np.clip(np.where(ok, f, 1.0), 0.0, 1.0)

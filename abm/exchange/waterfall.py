@@ -1,39 +1,48 @@
 """The loss waterfall: who pays for a shortfall, in a configurable order.
 
-A shortfall is what a closed position still owes the LP vault after its margin is gone.
-Stages, each recording what it absorbed:
+A shortfall is what a closed position still owes the LP vault after its margin is gone, or
+a winner's profit that the vault could not pay. Stages, each recording what it absorbed:
 
-* ``insurance_fund``: the fund pays the vault (up to `fund_cover_cap` per event).
+* ``insurance_fund``: the fund pays (up to `fund_cover_cap` per event and
+  `fund_cover_cap_total` over the run, as dYdX's per-block and Drift's per-market caps).
 * ``lp_vault``: the vault writes the debt off while its NAV stays above
   `vault_floor` × open interest.
-* ``adl``: the most profitable opposing positions, ranked as configured (BitMEX's
-  PnL% × effective leverage by default), are closed at the bankrupt position's
-  bankruptcy price; the profit they give up covers the debt.
+* ``adl``: the bankrupt position's size is taken over by ranked opposing positions at the
+  bankruptcy price (or the mark): never more than that size (deleveraging.py).
 * ``socialized``: every open position pays a pro-rata haircut by size (Drift's
   cumulative-funding socialisation).
 
-Whatever is left halts trading for `halt_steps` steps.
+What the stages leave halts trading for `halt_steps` steps. The LP vault then bears it as
+far as its NAV goes (counted in `lp_loss`); the rest is outstanding (`unresolved`). A
+winner's unpaid profit can only be paid by the fund; the rest is outstanding too.
+Every stage's share adds up to the amount exactly, so
+``fund + lp + adl + socialized + unresolved == bad debt`` holds to rounding.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-import numpy as np
-
-from . import risk
-
-if TYPE_CHECKING:
-    from .exchange import Exchange
+DUST = 1e-9
+"""Residuals below this (in quote units) do not halt trading; they are still booked."""
 
 
 @dataclass
 class Shortfall:
+    """A loss nobody has paid yet.
+
+    For a bankrupt close: the side, bankruptcy price, closed size and fill price of the
+    position. `kind` is ``"unpaid_profit"`` when the vault could not pay a winner.
+    """
+
     slot: int
     side: int
     bankruptcy_price: float
     amount: float
+    size: float = 0.0
+    fill_price: float = 0.0
+    kind: str = "shortfall"
     absorbed: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -41,82 +50,43 @@ class Shortfall:
         return self.amount - sum(self.absorbed.values())
 
 
-def resolve(ex: Exchange, sf: Shortfall) -> Shortfall:
-    """Run `sf` down the exchange's waterfall and book every stage's share."""
+class LossBearers(Protocol):
+    """What the waterfall needs from the venue: one method per stage."""
+
+    def fund_pays(self, sf: Shortfall, amount: float) -> float: ...
+
+    def vault_room(self) -> float: ...
+
+    def deleverage(self, sf: Shortfall, amount: float) -> float: ...
+
+    def socialize(self, sf: Shortfall, amount: float) -> float: ...
+
+    def vault_nav(self) -> float: ...
+
+
+def resolve(venue: LossBearers, sf: Shortfall, order: tuple[str, ...]) -> float:
+    """Run `sf` down the stages in `order`; return what is left to halt trading for."""
     stages = {
-        "insurance_fund": _fund,
-        "lp_vault": _vault,
-        "adl": _adl,
-        "socialized": _socialize,
+        "insurance_fund": venue.fund_pays,
+        "lp_vault": lambda s, left: min(left, venue.vault_room()),
+        "adl": venue.deleverage,
+        "socialized": venue.socialize,
     }
-    for name in ex.params.waterfall:
+    if sf.kind == "unpaid_profit":
+        order = tuple(s for s in order if s == "insurance_fund")
+    for name in order:
         left = sf.remaining
-        if left <= 1e-12 * max(1.0, sf.amount):
+        if left <= 0:
             break
-        got = float(stages[name](ex, sf, left))
+        got = min(float(stages[name](sf, left)), left)
         if got > 0:
-            sf.absorbed[name] = got
-    left = sf.remaining
-    if left > 1e-9 * max(1.0, sf.amount):
-        ex.halt(left)
-    return sf
-
-
-def _fund(ex: Exchange, sf: Shortfall, left: float) -> float:
-    return ex.fund.cover(ex.vault.id, left, cap=ex.params.fund_cover_cap)
-
-
-def _vault(ex: Exchange, sf: Shortfall, left: float) -> float:
-    nav = ex.vault_nav()
-    room = nav - ex.params.vault_floor * ex.open_interest()
-    return min(left, max(0.0, room))
-
-
-def _adl(ex: Exchange, sf: Shortfall, left: float) -> float:
-    mark = ex.mark
-    gap = sf.side * (sf.bankruptcy_price - mark)
-    if not gap > 0:
-        return 0.0
-    book = ex.book
-    size, entry = book.size, book.entry
-    opp = np.flatnonzero(np.sign(size) == -sf.side)
-    gain_at_bk = -sf.side * (sf.bankruptcy_price - entry[opp]) * np.abs(size[opp])
-    opp = opp[(-sf.side * (mark - entry[opp]) > 0) & (gain_at_bk > 0)]
-    if opp.size == 0:
-        return 0.0
-    scores = risk.adl_score(size[opp], entry[opp], book.margin[opp], mark, ex.params.adl_ranking)
-    absorbed = 0.0
-    for j in opp[np.argsort(-scores, kind="stable")]:
-        need = (left - absorbed) / gap
-        if need <= 0:
-            break
-        whole = abs(size[j])
-        q = min(whole, need) * np.sign(size[j])
-        keep = book.margin[j] * (1.0 - abs(q) / whole)
-        ex.settle_many(
-            np.array([j]), np.array([q]), np.array([sf.bankruptcy_price]), keep=np.array([keep])
-        )
-        absorbed += abs(q) * gap
-        book.adl_hits[j] += 1
-        ex.stats.adl_volume += abs(q) * sf.bankruptcy_price
-        ex.record(
-            "adl",
-            slot=int(j),
-            size=float(abs(q)),
-            price=float(sf.bankruptcy_price),
-            covered=float(abs(q) * gap),
-        )
-    return min(absorbed, left)
-
-
-def _socialize(ex: Exchange, sf: Shortfall, left: float) -> float:
-    book = ex.book
-    slots = book.open_slots()
-    if slots.size == 0:
-        return 0.0
-    weight = np.abs(book.size[slots])
-    charge = np.minimum(left * weight / weight.sum(), book.margin[slots])
-    got = ex.ledger.collect(book.margin_ids[slots], ex.vault.id, charge)
-    book.socialized_hits[slots[charge > 0]] += 1
-    ex.record("socialized", amount=float(got), positions=int(slots.size))
-    return got
+            sf.absorbed[name] = sf.absorbed.get(name, 0.0) + got
+    left = max(sf.remaining, 0.0)
+    if left > 0 and sf.kind == "shortfall":
+        borne = min(left, max(venue.vault_nav(), 0.0))
+        if borne > 0:
+            sf.absorbed["lp_vault"] = sf.absorbed.get("lp_vault", 0.0) + borne
+    unresolved = max(sf.remaining, 0.0)
+    if unresolved > 0:
+        sf.absorbed["unresolved"] = unresolved
+    return left

@@ -37,7 +37,15 @@ from ..agents.lps import LPParams
 from ..agents.traders import STYLES, TraderParams
 from ..exchange.market import FlashCrash, MarketParams, Trend, load_price_csv
 from ..exchange.oracle import OracleParams
-from ..exchange.params import ADL_RANKINGS, WATERFALL_STAGES, ExchangeParams, check_range
+from ..exchange.params import (
+    ADL_PRICES,
+    ADL_RANKINGS,
+    LIQUIDATION_PATHS,
+    VENUES,
+    WATERFALL_STAGES,
+    ExchangeParams,
+    check_range,
+)
 from ..governance import GovernanceParams
 from ..model import DEFAULTS
 
@@ -233,6 +241,9 @@ Shock = Annotated[FlashCrashSection | TrendSection, Field(discriminator="kind")]
 _EXCHANGE_SPECIAL = {
     "exchange.waterfall": list[Literal[WATERFALL_STAGES]],
     "exchange.adl_ranking": Literal[ADL_RANKINGS],
+    "exchange.adl_price": Literal[ADL_PRICES],
+    "exchange.liquidation_path": Literal[LIQUIDATION_PATHS],
+    "exchange.venue": Literal[VENUES],
 }
 _TRADER_SPECIAL = {
     "traders.mix": dict[Literal[STYLES], float],

@@ -51,7 +51,8 @@ def test_oracle_failure_freezes_then_catches_up_with_a_burst_of_liquidations():
     per_step = ts["liquidations"].diff()
     assert per_step.iloc[401:436].sum() == 0
     assert per_step.iloc[436] >= 20  # the catch-up
-    assert ts["oracle_price"].iloc[436] == pytest.approx(ts["price"].iloc[436], rel=0.1)
+    # the oracle reports the step's price; the burst's own selling then pushes it lower
+    assert ts["oracle_price"].iloc[436] == pytest.approx(ts["price"].iloc[435], rel=0.1)
     assert ts["bad_debt_step"].iloc[436] > 50_000
 
 
