@@ -21,7 +21,7 @@ STAGES = ("fund_covered", "lp_loss", "adl_covered", "socialized_loss", "unresolv
 def losses(preset: str, seed: int, steps: int | None = None, **overrides) -> dict[str, float]:
     """One run's loss figures (governance off, so the rules stay as configured)."""
     scenario = load_scenario(preset)
-    steps = steps or scenario.steps
+    steps = steps or scenario.run.steps
     kwargs = {**scenario.model_kwargs(), "rng": seed, "governance_enabled": False, **overrides}
     model = ExchangeModel(**kwargs)
     for _ in range(steps):
