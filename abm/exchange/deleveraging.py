@@ -46,8 +46,8 @@ def allocate(
         return slots[:0], np.zeros(0)
     held = np.abs(size[slots])
     if ranking == "pro_rata":
-        share = min(1.0, quantity / float(held.sum()))
-        return slots, size[slots] * share
+        q = size[slots] * min(1.0, quantity / float(held.sum()))
+        return slots[q != 0], q[q != 0]
     if ranking == "dydx":
         start = int(rng.integers(slots.size)) if rng is not None else 0
         order = np.roll(np.arange(slots.size), -start)

@@ -80,23 +80,6 @@ def liquidatable(margin, size, entry, mark, params: ExchangeParams):
     return (n > 0) & (equity(margin, size, entry, mark) < maintenance_requirement(n, params))
 
 
-def penalty(closed_notional, equity_left, rate: float, fund_share: float, to_liquidator: bool):
-    """Liquidation penalty and its split, as (penalty, liquidator part, fund part).
-
-    The penalty is rate × closed notional, capped at the equity left (dYdX). When the
-    account is already below zero and `to_liquidator` is set, the full nominal penalty is
-    owed and all of it goes to the liquidator (Perp v2); the waterfall then covers it.
-    """
-    closed_notional = np.asarray(closed_notional, dtype=float)
-    equity_left = np.asarray(equity_left, dtype=float)
-    nominal = rate * closed_notional
-    bankrupt = equity_left < 0
-    capped = np.minimum(nominal, np.maximum(equity_left, 0.0))
-    pen = np.where(bankrupt & to_liquidator, nominal, capped)
-    fund = np.where(bankrupt & to_liquidator, 0.0, pen * fund_share)
-    return pen, pen - fund, fund
-
-
 def adl_score(size, entry, margin, mark, ranking: str = "bitmex"):
     """Auto-deleveraging priority; higher is deleveraged first.
 
@@ -111,7 +94,7 @@ def adl_score(size, entry, margin, mark, ranking: str = "bitmex"):
     upnl = unrealized_pnl(size, entry, mark)
     eq = margin + upnl
     notional_value = np.abs(size) * mark
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if ranking == "bitmex":
             pnl_pct = side * (mark - entry) / entry
             eff_lev = np.where(eq > 0, notional_value / eq, np.inf)

@@ -52,22 +52,6 @@ def test_tiered_maintenance_is_continuous_with_deductions():
     assert risk.maintenance_requirement(1_000.0, ExchangeParams()) == pytest.approx(25.0)
 
 
-def test_penalty_capped_at_equity_and_split():
-    pen, liq, fund = risk.penalty(1_000.0, 100.0, 0.015, 0.5, True)
-    assert (float(pen), float(liq), float(fund)) == pytest.approx((15.0, 7.5, 7.5))
-    pen, liq, fund = risk.penalty(1_000.0, 10.0, 0.015, 0.5, True)
-    assert (float(pen), float(liq), float(fund)) == pytest.approx((10.0, 5.0, 5.0))
-    pen, liq, fund = risk.penalty(1_000.0, 100.0, 0.015, 0.8, True)
-    assert (float(liq), float(fund)) == pytest.approx((3.0, 12.0))
-
-
-def test_penalty_below_zero_goes_to_the_liquidator():
-    pen, liq, fund = risk.penalty(1_000.0, -5.0, 0.015, 0.5, True)
-    assert (float(pen), float(liq), float(fund)) == pytest.approx((15.0, 15.0, 0.0))
-    pen, liq, fund = risk.penalty(1_000.0, -5.0, 0.015, 0.5, False)
-    assert float(pen) == 0.0
-
-
 def test_bitmex_adl_rank():
     # long 1 from 100, margin 10, mark 120: PNL% 0.2; mark value 120, bankrupt value 90
     score = risk.adl_score(1.0, 100.0, 10.0, 120.0, "bitmex")

@@ -124,3 +124,73 @@ def test_close_fraction_outside_zero_one_is_refused(build, fraction):
     with pytest.raises(ValueError, match=r"fraction must be in \(0, 1\]"):
         ex.close_many(np.array([0, 1]), fraction)
     assert ex.book.size.tolist()[:2] == [1.0, 1.0]
+
+
+def test_a_refused_order_leaves_its_room_under_the_oi_cap(build):
+    ex, _ = build(vault=10_000.0, max_oi_to_vault=1.0)
+    for slot in range(3):
+        ex.fund_wallet(slot, 2_000.0)
+    accepted = ex.open_many(
+        np.arange(3),
+        np.array([1, 1, -1]),
+        np.array([1_000.0, 2_000.0, 500.0]),
+        np.array([4.0, 4.0, 4.0]),
+    )
+    # 4,000 fits, 8,000 would not, 2,000 still fits in the 6,000 left
+    assert accepted.tolist() == [True, False, True]
+
+
+def test_adding_checks_the_leverage_of_the_whole_position(build):
+    ex, _ = build(half_spread=0.0)
+    place(ex, 0, 9.0, 100.0, 100.0)  # 9x already
+    ex.fund_wallet(0, 1_000.0)
+    # the order alone is 5x, but the position would be (900 + 500) / 200 = 7x: allowed
+    assert ex.open(0, 1, 100.0, 5.0)
+    # and now (1,400 + 1,000) / 210 = 11.4x: refused although the order is 10x
+    assert not ex.open(0, 1, 10.0, 100.0)
+
+
+@pytest.mark.parametrize("call", ["open_many", "close_many", "liquidate_many"])
+def test_a_repeated_slot_in_a_batch_is_refused(build, call):
+    ex, liq = build()
+    place(ex, 0, 1.0, 100.0, 10.0)
+    ex.fund_wallet(0, 1_000.0)
+    slots = np.array([0, 0])
+    with pytest.raises(ValueError, match="slots must be distinct"):
+        if call == "open_many":
+            ex.open_many(slots, np.array([1, 1]), np.full(2, 10.0), np.full(2, 2.0))
+        elif call == "close_many":
+            ex.close_many(slots)
+        else:
+            ex.liquidate_many(slots, liq)
+
+
+def test_open_interest_of_a_flat_book_is_exactly_zero(build):
+    ex, _ = build(half_spread=0.0)
+    rng = np.random.default_rng(1)
+    for slot in range(4):
+        ex.fund_wallet(slot, 1e6)
+    for _ in range(50):
+        sides = rng.choice([-1, 1], 4)
+        ex.open_many(np.arange(4), sides, rng.uniform(1, 1e5, 4), rng.uniform(1, 9, 4))
+        ex.oracle.price *= float(rng.uniform(0.9, 1.1))
+        ex.close_many(np.arange(4))
+    assert ex.book.open_interest(ex.mark) == (0.0, 0.0)
+
+
+def test_vault_shares_add_up_after_near_total_redemption(build):
+    ex, _ = build(vault=0.0)
+    lps = [ex.open_lp_account(f"lp:{k}", 1e9) for k in range(3)]
+    for lp in lps:
+        ex.lp_deposit(lp, 1e9 / 3)
+    for lp in lps:
+        ex.lp_withdraw(lp, ex.vault.shares[lp] * (1 - 1e-13))
+    assert ex.vault.total_shares == sum(ex.vault.shares.values())
+    assert ex.vault.total_shares == pytest.approx(0.0, abs=1e-3)
+
+
+def test_fee_times_leverage_must_stay_below_one():
+    from abm.exchange import ExchangeParams
+
+    with pytest.raises(ValueError, match="taker_fee × max leverage must be below 1"):
+        ExchangeParams(initial_margin=0.01, maintenance_margin=0.005, taker_fee=0.02)
