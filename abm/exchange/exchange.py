@@ -189,6 +189,7 @@ class Exchange:
             "bad_debt",
             slot=sf.slot,
             amount=sf.amount,
+            size=sf.size,
             cause=sf.kind,
             **{f"by_{k}": v for k, v in sf.absorbed.items() if k != "unresolved"},
             unresolved=left,
