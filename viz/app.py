@@ -1,10 +1,10 @@
 """The classroom app: `solara run viz/app.py` (or `abm app`).
 
-Mesa's SolaraViz gives the sidebar: Play / Step / Reset, the play and render intervals,
-the model parameters (sliders, a select, the seed box) and the step counter. The main area
-is our own layout (Mesa's draggable grid puts each component at half width): fund health
-on top; charts, governance and the liquidation walkthrough in tabs, rendered only while
-shown; the preset's classroom text and the event feed beside them.
+The left column holds the preset, the run controls (play / pause, one step, speed, go to
+a step) and the settings of the next run; it stacks above the main area on a phone. The
+main area: fund health on top; charts, governance and the liquidation walkthrough in
+tabs, rendered only while shown; the preset's classroom text and the event feed beside.
+The model steps in a background thread (`viz.runner`) that never overlaps a redraw.
 
 Every browser tab runs this page in its own kernel and makes its own model inside the
 component: there is no model in a module global.
@@ -13,6 +13,7 @@ component: there is no model in a module global.
 from __future__ import annotations
 
 import html
+import os
 import sys
 from pathlib import Path
 
@@ -22,15 +23,18 @@ except ImportError:  # a plain checkout: `solara run viz/app.py` from the reposi
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import solara
-from mesa.visualization import SolaraViz
+import solara.server.settings
 
+from abm.model import ExchangeModel
 from viz import presets
 from viz.charts import Charts
+from viz.controls import PlayControls, SettingInput, fixed_values, initial_values, parse_seed
 from viz.events import EventFeed
 from viz.explainer import LiquidationExplainer
 from viz.health import HealthPanel
 from viz.info import ClassroomInfo
 from viz.refresh import frame_version
+from viz.runner import DEFAULT_SPEED, SPEEDS, Player, release, render_lock, track
 from viz.style import CSS
 
 try:
@@ -38,14 +42,17 @@ try:
 except ImportError:  # governance not wired into the model yet
     GovernancePanel = None
 
-PLAY_INTERVAL_MS = 151  # on the grid of Mesa's play-interval slider (1, 11, ..., 491)
-RENDER_INTERVAL = 5
-"""Steps per redraw while playing: a frame costs far more than a step."""
+CULL_TIMEOUT = "15s"
+"""How long a tab's kernel (and model) outlives its page's disconnect, unless
+SOLARA_KERNEL_CULL_TIMEOUT says otherwise: long enough for a network blip, short enough
+that a room of closed tabs frees its memory at once (Solara's default is 24 h)."""
+if "SOLARA_KERNEL_CULL_TIMEOUT" not in os.environ:
+    solara.server.settings.kernel.cull_timeout = CULL_TIMEOUT
 
 
 @solara.component
 def PresetPicker(preset: solara.Reactive[str], on_pick, shown: dict[str, str], about: dict):
-    """The preset select (in the sidebar, above Mesa's controls) and its one-line summary.
+    """The preset select and its one-line summary.
 
     `shown` maps preset names to the titles the select lists.
     """
@@ -69,13 +76,13 @@ def PresetPicker(preset: solara.Reactive[str], on_pick, shown: dict[str, str], a
 
 
 @solara.component
-def Dashboard(model, info: dict | None = None):
+def Dashboard(model, info: dict | None = None, version: int | None = None):
     """Everything in the main area, for one model.
 
-    The only subscriber to Mesa's update_counter here: each subscriber costs a render pass
-    over the whole page, so the frame's counter is handed down as `version`.
+    `version` counts the frames the page has drawn; without it the dashboard follows
+    Mesa's update_counter. Children get it as a value and do not subscribe again.
     """
-    version = frame_version()
+    version = frame_version(version)
     tab = solara.use_reactive(0)
     HealthPanel(model, version=version)
     with solara.ColumnsResponsive(default=12, large=[8, 4]):
@@ -98,6 +105,20 @@ def Dashboard(model, info: dict | None = None):
 
 
 @solara.component
+def Settings(params: dict, values: solara.Reactive[dict], built: dict):
+    """The inputs of the next run (they apply at Reset, and say so while they wait)."""
+    with solara.Card("Settings of the next run", classes=["abm-settings"]):
+        for key, spec in params.items():
+            if key not in values.value:
+                continue
+
+            def set_value(x, key=key):
+                values.set({**values.value, key: x})
+
+            SettingInput(key, spec, values.value[key], built.get(key), set_value)
+
+
+@solara.component
 def Page():
     available = solara.use_memo(presets.names, [])
     shown = solara.use_memo(lambda: presets.titles(available), [])
@@ -108,37 +129,104 @@ def Page():
         lambda: presets.model_params(preset.value, model.value), [preset.value]
     )
     info = solara.use_memo(lambda: presets.info(preset.value), [preset.value])
-    picks = solara.use_reactive(0)
+    values = solara.use_reactive(initial_values(params))
+    built = solara.use_reactive(initial_values(params))
+    version = solara.use_reactive(0)
+    playing = solara.use_reactive(False)
+    speed = solara.use_reactive(DEFAULT_SPEED)
+    until = solara.use_reactive(None)
+    message = solara.use_reactive("")
+    lock = render_lock()
+    player = solara.use_ref(None)
+    solara.use_memo(lambda: track(model.value), [model.value])
+    solara.use_effect(lambda: lambda m=model.value: release(m), [model.value])
+
+    def redraw() -> None:
+        version.set(version.value + 1)
+
+    def play():
+        if not playing.value:
+            return None
+        player.current = Player(
+            model.value,
+            redraw,
+            lock,
+            SPEEDS[speed.value],
+            until=until.value,
+            on_end=lambda _reason: (playing.set(False), until.set(None)),
+        ).start()
+        return player.current.stop.set
+
+    solara.use_effect(play, [playing.value, model.value, speed.value, until.value])
+
+    def pause() -> None:
+        """Stops between two steps, before the page redraws."""
+        if player.current is not None:
+            player.current.stop.set()
+        playing.set(False)
+
+    def start_run(m, inputs: dict) -> None:
+        pause()
+        until.set(None)
+        message.set("")
+        model.set(m)
+        built.set(dict(inputs))
 
     def pick(name: str) -> None:
         if name == preset.value:
             return
-        # The model first: `params` below is read off the model when the preset changes.
-        model.set(presets.build(name))
+        m = presets.build(name)
+        p = presets.model_params(name, m)
+        values.set(initial_values(p))
         preset.set(name)
-        picks.set(picks.value + 1)
+        start_run(m, initial_values(p))
+
+    def reset() -> None:
+        seed = parse_seed(values.value.get("rng"))
+        if seed.error:
+            message.set(f"Not reset: {seed.error}")
+            return
+        inputs = dict(values.value)
+        try:
+            m = ExchangeModel(**fixed_values(params), **{**inputs, "rng": seed.value})
+        except ValueError as e:
+            message.set(f"Not reset: {e}")
+            return
+        start_run(m, inputs)
+
+    def step() -> None:
+        with lock:
+            model.value.step()
+        redraw()
+
+    def jump(target: int) -> None:
+        if target < model.value.steps:  # the same run again from step 0, then forward
+            seed = parse_seed(built.value.get("rng")).value
+            m = ExchangeModel(**fixed_values(params), **{**built.value, "rng": seed})
+            start_run(m, built.value)
+        if target > model.value.steps:
+            until.set(target)
+            playing.set(True)
 
     solara.Style(CSS)
     solara.Title("Insurance fund classroom")
-    with solara.Sidebar():
-        PresetPicker(preset, pick, shown, info)
-        # SolaraViz's controls live in the sidebar too, where the layout matches them to
-        # the previous render by position, so keying SolaraViz alone would leave Mesa's
-        # parameter store (what Reset passes to the model) initialised for the old preset.
-        # An empty spacer on every other pick moves them one place: they mount afresh
-        # and start from the new preset's values.
-        if picks.value % 2:
-            solara.Div(style="display: none")
-    # Keyed on the preset: a new preset remounts SolaraViz and its parameter store.
-    SolaraViz(
-        model,
-        components=[],
-        model_params=params,
-        name="Insurance fund classroom",
-        play_interval=PLAY_INTERVAL_MS,
-        render_interval=RENDER_INTERVAL,
-    ).key(f"viz-{preset.value}")
-    Dashboard(model.value, info)
+    with solara.ColumnsResponsive(default=12, large=[3, 9], classes=["abm-page"]):
+        with solara.Column(classes=["abm-side"]):
+            PresetPicker(preset, pick, shown, info)
+            PlayControls(
+                model.value,
+                playing,
+                speed,
+                step,
+                reset,
+                jump,
+                pause,
+                message.value,
+                model.value.steps,
+            )
+            Settings(params, values, built.value)
+        with solara.Column(classes=["abm-main"]):
+            Dashboard(model.value, info, version=version.value)
 
 
 page = Page

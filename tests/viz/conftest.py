@@ -13,6 +13,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -93,12 +94,29 @@ def _ready(url: str) -> bool:
         return False
 
 
+@dataclass
+class AppServer:
+    """A running app server: its address, its process and the log it writes."""
+
+    url: str
+    process: subprocess.Popen
+    log: Path
+
+    def log_lines(self, containing: str) -> list[str]:
+        return [line for line in self.log.read_text().splitlines() if containing in line]
+
+
 @pytest.fixture(scope="module")
-def app_url(browser_type_launch_args, tmp_path_factory):
+def app_url(app_server) -> str:
+    return app_server.url
+
+
+@pytest.fixture(scope="module")
+def app_server(browser_type_launch_args, tmp_path_factory):
     """`solara run viz/app.py` in production mode on a free port; stopped afterwards."""
     port = _free_port()
     log = tmp_path_factory.mktemp("solara") / "server.log"
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "SOLARA_KERNEL_CULL_TIMEOUT": "3s"}
     cmd = [sys.executable, "-m", "solara", "run", "viz/app.py"]
     cmd += ["--port", str(port), "--host", "127.0.0.1", "--production"]
     with log.open("wb") as out:
@@ -114,7 +132,7 @@ def app_url(browser_type_launch_args, tmp_path_factory):
             except subprocess.TimeoutExpired:
                 continue
             pytest.fail(f"the app server exited with {code}:\n{log.read_text()[-3000:]}")
-        yield url
+        yield AppServer(url, proc, log)
     finally:
         proc.terminate()
         try:

@@ -1,9 +1,13 @@
 """The app in real headless Chromium: `solara run viz/app.py --production` on a free port
-(fixture `app_url`), driven with Playwright. Waits are Playwright's own (auto-waiting
-locators and `expect` with timeouts)."""
+(fixture `app_server`), driven with Playwright. Waits are Playwright's own (auto-waiting
+locators and `expect` with timeouts) or polls of the server's log and memory."""
 
 from __future__ import annotations
 
+import re
+import time
+
+import psutil
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -11,6 +15,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 LOAD = 60_000  # ms: a cold kernel builds the model and the first frame
 ACT = 30_000  # ms: one click and its redraw
+ROOM = 10  # concurrent pages in the classroom test
 
 
 def open_app(page: Page, url: str) -> list[str]:
@@ -20,87 +25,139 @@ def open_app(page: Page, url: str) -> list[str]:
     page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
     page.goto(url)
     expect(page.get_by_text("Fund health")).to_be_visible(timeout=LOAD)
-    expect(page.get_by_text("Step: 0", exact=True)).to_be_visible(timeout=LOAD)
-    expect(page.locator("img.abm-chart-img")).to_have_count(6, timeout=LOAD)
+    expect(step_display(page)).to_have_text("Step 0", timeout=LOAD)
+    expect(page.locator(".abm-chart")).to_have_count(6, timeout=LOAD)
     return errors
 
 
+def step_display(page: Page):
+    """The app's own step counter (in the Run card)."""
+    return page.locator(".abm-step")
+
+
+def shown_step(page: Page) -> int:
+    return int(re.sub(r"\D", "", step_display(page).inner_text()) or 0)
+
+
 def chart(page: Page, title: str):
-    return page.locator(".abm-chart", has=page.locator(".abm-chart-title", has_text=title)).locator(
-        "img"
-    )
+    return page.locator(".abm-chart", has=page.locator(".abm-chart-title", has_text=title))
 
 
 def pick(page: Page, title: str) -> None:
-    """Choose a preset in the sidebar's preset picker."""
+    """Choose a preset in the preset picker."""
     page.locator(".abm-preset .v-select").click()
     page.get_by_role("option", name=title, exact=True).click()
 
 
+def button(page: Page, name: str):
+    return page.get_by_role("button", name=name, exact=True)
+
+
 def step_button(page: Page):
-    return page.get_by_role("button", name="Step", exact=True)
+    return page.get_by_role("button", name=re.compile(r"^Step \("))
+
+
+def poll(check, timeout: float, what: str):
+    """Wait until `check()` returns a true value (a server-side condition), or fail."""
+    deadline = time.monotonic() + timeout
+    while True:
+        got = check()
+        if got:
+            return got
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.25)
 
 
 def test_page_loads_with_no_console_error(page: Page, app_url: str):
     errors = open_app(page, app_url)
     expect(page.get_by_text("What just happened")).to_be_visible()
     expect(page.get_by_role("tab", name="Governance")).to_be_visible()
-    expect(page.get_by_role("button", name="Reset", exact=True)).to_be_visible()
-    for img in page.locator("img.abm-chart-img").all():
-        expect(img).to_have_js_property("complete", True)
-        assert img.evaluate("i => i.naturalWidth") > 100
+    expect(button(page, "Reset")).to_be_visible()
+    expect(step_button(page)).to_have_text("Step (one hour)")
     assert errors == []
 
 
-def test_step_advances_the_counter_and_changes_the_fund_chart(page: Page, app_url: str):
+def test_step_advances_one_step_and_changes_the_fund_chart(page: Page, app_url: str):
     errors = open_app(page, app_url)
-    fund = chart(page, "Insurance fund")
-    src = fund.get_attribute("src")
-    before = fund.screenshot()
+    health = page.locator(".abm-health")
+    before = chart(page, "Insurance fund").screenshot()
+    for n in range(1, 6):
+        step_button(page).click()
+        expect(step_display(page)).to_have_text(f"Step {n}", timeout=ACT)
+    expect(health.get_by_text("Step 5", exact=True)).to_be_visible()
+    assert chart(page, "Insurance fund").screenshot() != before
+    assert errors == []
+
+
+def test_play_then_pause_stops_at_once(page: Page, app_url: str):
+    errors = open_app(page, app_url)
+    button(page, "▶ Play").click()
+    expect(step_display(page)).not_to_have_text("Step 0", timeout=ACT)
+    button(page, "❚❚ Pause").click()
+    expect(button(page, "▶ Play")).to_be_visible(timeout=ACT)
+    paused_at = shown_step(page)
+    expect(step_button(page)).to_be_enabled()
     step_button(page).click()
-    expect(page.get_by_text("Step: 5", exact=True)).to_be_visible(timeout=ACT)
-    expect(page.locator(".abm-health").get_by_text("Step 5", exact=True)).to_be_visible()
-    expect(fund).not_to_have_attribute("src", src, timeout=ACT)
-    expect(fund).to_have_js_property("complete", True)
-    assert fund.screenshot() != before
+    expect(step_display(page)).to_have_text(f"Step {paused_at + 1}", timeout=ACT)
     assert errors == []
 
 
-def test_another_preset_and_reset_change_the_charts(page: Page, app_url: str):
+def test_another_preset_and_reset_change_the_run(page: Page, app_url: str):
     errors = open_app(page, app_url)
-    fund = chart(page, "Insurance fund")
-    calm = fund.screenshot()
-    expect(page.locator(".abm-health")).to_contain_text("started at $250.0k")
+    health = page.locator(".abm-health")
+    expect(health).to_contain_text("started at $250.0k")
     pick(page, "Thin fund: a new market")
     expect(page.locator(".abm-info")).to_contain_text("Thin fund", timeout=ACT)
-    expect(page.locator(".abm-health")).to_contain_text("started at $5,000", timeout=ACT)
+    expect(health).to_contain_text("started at $5,000", timeout=ACT)
     step_button(page).click()
-    expect(page.get_by_text("Step: 5", exact=True)).to_be_visible(timeout=ACT)
-    page.get_by_role("button", name="Reset", exact=True).click()
-    expect(page.get_by_text("Step: 0", exact=True)).to_be_visible(timeout=ACT)
-    # Reset rebuilt the run from the preset's slider values: still the thin fund.
-    expect(page.locator(".abm-health")).to_contain_text("started at $5,000", timeout=ACT)
-    expect(fund).to_have_js_property("complete", True)
-    assert fund.screenshot() != calm
-    # A second pick and Reset: the sliders follow every preset, not just the first change.
+    expect(step_display(page)).to_have_text("Step 1", timeout=ACT)
+    button(page, "Reset").click()
+    expect(step_display(page)).to_have_text("Step 0", timeout=ACT)
+    expect(health).to_contain_text("started at $5,000", timeout=ACT)
     pick(page, "Governance response")
-    expect(page.locator(".abm-health")).to_contain_text("started at $60.0k", timeout=ACT)
-    page.get_by_role("button", name="Reset", exact=True).click()
-    expect(page.locator(".abm-health")).to_contain_text("started at $60.0k", timeout=ACT)
+    expect(health).to_contain_text("started at $60.0k", timeout=ACT)
+    button(page, "Reset").click()
+    expect(health).to_contain_text("started at $60.0k", timeout=ACT)
     expect(page.get_by_role("tab", name="Governance")).to_be_visible()
     assert errors == []
 
 
-def test_a_slider_changes_the_next_run(page: Page, app_url: str):
+def test_a_slider_change_waits_for_reset_and_says_so(page: Page, app_url: str):
     errors = open_app(page, app_url)
     summary = page.locator(".abm-info .abm-caption")
     expect(summary).to_contain_text("500 traders")
     traders = page.get_by_role("slider", name="Number of traders")
     traders.focus()
     traders.press("ArrowRight")  # one step of 50
+    setting = page.locator(".abm-setting", has=traders)
+    expect(setting).to_contain_text("changes at Reset", timeout=ACT)
     expect(summary).to_contain_text("500 traders")  # nothing changes before Reset
-    page.get_by_role("button", name="Reset", exact=True).click()
+    button(page, "Reset").click()
     expect(summary).to_contain_text("550 traders", timeout=ACT)
+    expect(setting).not_to_contain_text("changes at Reset", timeout=ACT)
+    assert errors == []
+
+
+@pytest.mark.parametrize("seed", ["abc", "", "2.5", "-1"])
+def test_a_bad_seed_shows_a_message_and_the_page_keeps_working(page: Page, app_url: str, seed):
+    errors = open_app(page, app_url)
+    box = page.get_by_label("Seed (any whole number)")
+    box.fill(seed)
+    box.press("Enter")
+    message = page.locator(".abm-settings .v-messages__message")
+    expect(message).to_contain_text("The seed", timeout=ACT)
+    button(page, "Reset").click()
+    expect(page.locator(".abm-error")).to_contain_text("Not reset: The seed", timeout=ACT)
+    expect(page.get_by_text("Traceback")).to_have_count(0)
+    step_button(page).click()
+    expect(step_display(page)).to_have_text("Step 1", timeout=ACT)
+    box.fill("7")
+    box.press("Enter")
+    expect(message).to_have_count(0, timeout=ACT)
+    button(page, "Reset").click()
+    expect(step_display(page)).to_have_text("Step 0", timeout=ACT)
+    expect(page.locator(".abm-error")).to_have_count(0)
     assert errors == []
 
 
@@ -108,13 +165,53 @@ def test_two_pages_hold_independent_models(context, app_url: str):
     first, second = context.new_page(), context.new_page()
     errors_first, errors_second = open_app(first, app_url), open_app(second, app_url)
     step_button(first).click()
-    expect(first.get_by_text("Step: 5", exact=True)).to_be_visible(timeout=ACT)
+    expect(step_display(first)).to_have_text("Step 1", timeout=ACT)
     step_button(first).click()
-    expect(first.get_by_text("Step: 10", exact=True)).to_be_visible(timeout=ACT)
+    expect(step_display(first)).to_have_text("Step 2", timeout=ACT)
     second.bring_to_front()
-    expect(second.get_by_text("Step: 0", exact=True)).to_be_visible()
-    expect(second.locator(".abm-health").get_by_text("Step 0", exact=True)).to_be_visible()
+    expect(step_display(second)).to_have_text("Step 0")
     step_button(second).click()
-    expect(second.get_by_text("Step: 5", exact=True)).to_be_visible(timeout=ACT)
-    expect(first.get_by_text("Step: 10", exact=True)).to_be_visible()
+    expect(step_display(second)).to_have_text("Step 1", timeout=ACT)
+    expect(step_display(first)).to_have_text("Step 2")
     assert errors_first == [] and errors_second == []
+
+
+def test_a_room_of_pages_all_play_and_closed_pages_stop_and_free_their_models(browser, app_server):
+    """Ten pages play at once; every one advances. Closing them stops their models on the
+    server at once and frees them, and the server's memory returns near where it was."""
+    server = psutil.Process(app_server.process.pid)
+    baseline = server.memory_info().rss
+    contexts = [browser.new_context(viewport={"width": 1024, "height": 768}) for _ in range(ROOM)]
+    pages = [c.new_page() for c in contexts]
+    errors = [open_app(p, app_server.url) for p in pages]
+    for p in pages:
+        button(p, "▶ Play").click()
+    for p in pages:
+        expect(step_display(p)).not_to_have_text(re.compile(r"^Step [0-9]$"), timeout=LOAD)
+    firsts = [shown_step(p) for p in pages]
+    for p, first in zip(pages, firsts, strict=True):
+        expect(step_display(p)).not_to_have_text(f"Step {first}", timeout=LOAD)
+    peak = server.memory_info().rss
+    assert all(e == [] for e in errors), errors
+    assert app_server.log_lines("Too many renders") == []
+    assert app_server.log_lines("Traceback") == []
+    stopped = len(app_server.log_lines("model stopped"))
+    freed = len(app_server.log_lines("model freed"))
+    for c in contexts:
+        c.close()
+    poll(
+        lambda: len(app_server.log_lines("model stopped")) - stopped >= ROOM,
+        60,
+        f"{ROOM} more 'model stopped' lines in the server log",
+    )
+    poll(
+        lambda: len(app_server.log_lines("model freed")) - freed >= ROOM,
+        60,
+        f"{ROOM} more 'model freed' lines in the server log",
+    )
+    poll(
+        lambda: server.memory_info().rss < baseline + 0.5 * (peak - baseline) + 30e6,
+        60,
+        f"the server's memory to return near its start ({baseline / 1e6:.0f} MB, "
+        f"{peak / 1e6:.0f} MB with {ROOM} pages playing)",
+    )

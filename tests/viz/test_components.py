@@ -3,8 +3,7 @@ what they show."""
 
 from __future__ import annotations
 
-import statistics
-import time
+from contextlib import nullcontext
 
 import ipyvuetify as v
 import ipywidgets
@@ -19,7 +18,7 @@ from mesa.visualization.utils import force_update
 import viz.app as app
 from abm.agents.traders import Trader
 from abm.model import ExchangeModel
-from viz import data, governance, presets
+from viz import controls, data, governance, presets
 from viz.charts import CHARTS, Charts, LeverageChart, draw_leverage
 from viz.events import EventFeed, describe, feed_lines
 from viz.explainer import LiquidationExplainer, find_walkthrough
@@ -27,6 +26,7 @@ from viz.figures import BlitChart, Extent, sticky_limits
 from viz.governance import GovernancePanel, VoterNetworkChart, draw_votes, latest, phases
 from viz.health import HealthPanel, fund_health
 from viz.info import ClassroomInfo, run_summary
+from viz.runner import SPEEDS, Player
 from viz.text import INFO_SECTIONS
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -523,39 +523,79 @@ def test_each_page_builds_its_own_model_and_none_lives_in_module_globals(monkeyp
         assert not any(isinstance(x, ExchangeModel) for x in vars(module).values())
 
 
-@pytest.mark.slow
-def test_a_frame_of_every_component_stays_well_under_150_ms():
-    """A frame: RENDER_INTERVAL model steps, then every component redraws (all tabs).
+# -- controls ---------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("abc", "The seed must be a whole number such as 42, not 'abc'."),
+        ("", "The seed is empty: type a whole number such as 42."),
+        ("2.5", "The seed must be a whole number (no decimals), got 2.5."),
+        ("-1", "The seed must be 0 or more, got -1."),
+        ("99999999999", "The seed must be from 0 to 4,294,967,295, got 99,999,999,999."),
+    ],
+)
+def test_a_bad_seed_is_named_with_what_the_box_accepts(text, message):
+    assert controls.parse_seed(text) == controls.Parsed(None, message)
 
-    Measured as this process's CPU time: the suite runs in parallel with a browser and
-    an app server, and waiting for a core is not the app's cost. `benchmarks/` times the
-    same frame on the wall clock in isolation.
-    """
-    model = presets.build(presets.default_name(presets.names()))
 
-    @solara.component
-    def Everything():
-        version = app.frame_version()
-        app.HealthPanel(model, version=version)
-        Charts(model, version=version)
-        GovernancePanel(model, version=version)
-        LiquidationExplainer(model, version=version)
-        ClassroomInfo(model, presets.info("calm"), version=version)
-        EventFeed(model, version=version)
+def test_a_good_seed_and_step_parse():
+    assert controls.parse_seed(" 7 ").value == 7
+    assert controls.parse_step("1,000").value == 1000
 
-    solara.render(Everything(), handle_error=False)
-    cpu, wall = [], []
-    for _ in range(40):
-        c, w = time.process_time(), time.perf_counter()
-        for _ in range(app.RENDER_INTERVAL):
-            model.step()
-        force_update()
-        cpu.append(time.process_time() - c)
-        wall.append(time.perf_counter() - w)
-    median_ms = 1e3 * statistics.median(cpu)
-    print(
-        f"frame median {median_ms:.1f} ms CPU, {1e3 * statistics.median(wall):.1f} ms wall; "
-        f"max {1e3 * max(cpu):.1f} ms CPU"
+
+def _page():
+    _, rc = solara.render(app.Page(), handle_error=False)
+    return rc
+
+
+def _button(rc, label):
+    return rc.find(v.Btn, children=[label]).widget
+
+
+def _step_shown(rc) -> str:
+    return rc.find(v.Html, class_="abm-step").widget.children[0]
+
+
+def test_reset_with_a_bad_seed_says_why_and_keeps_the_run():
+    rc = _page()
+    _button(rc, "Step (one hour)").click()
+    (seed,) = [w for w in rc.find(v.TextField).widgets if w.label.startswith("Seed")]
+    seed.v_model = "abc"
+    assert seed.error and seed.messages == [
+        "The seed must be a whole number such as 42, not 'abc'."
+    ]
+    _button(rc, "Reset").click()
+    assert _step_shown(rc) == "Step 1"
+    (error,) = rc.find(v.Html, class_="abm-error").widgets
+    assert error.children[0].startswith("Not reset: The seed must be a whole number")
+    seed.v_model = "7"
+    _button(rc, "Reset").click()
+    assert _step_shown(rc) == "Step 0"
+    assert rc.find(v.Html, class_="abm-error").widgets == []
+
+
+def test_step_is_one_step_and_a_changed_slider_waits_for_reset():
+    rc = _page()
+    for n in (1, 2):
+        _button(rc, "Step (one hour)").click()
+        assert _step_shown(rc) == f"Step {n}"
+    slider = rc.find(v.Slider, label="Number of traders").widget
+    slider.v_model = slider.v_model + 50
+    assert texts(rc, "abm-waits") == ["⟳ changes at Reset"]
+    _button(rc, "Reset").click()
+    assert texts(rc, "abm-waits") == []
+    assert any("550 traders" in t for t in texts(rc, "abm-caption"))
+
+
+def test_the_player_stops_at_the_step_it_was_sent_to(fresh_model):
+    frames = []
+    player = Player(
+        fresh_model,
+        lambda: frames.append(fresh_model.steps),
+        nullcontext(),
+        SPEEDS["fast"],
+        until=7,
     )
-    assert model.n_traders == 500
-    assert median_ms < 150
+    player.start().thread.join(timeout=60)
+    assert fresh_model.steps == 7
+    assert frames[-1] == 7
