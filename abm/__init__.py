@@ -2,7 +2,7 @@
 
 `ExchangeModel` is the Mesa model; `load_scenario`, `run` and `sweep` mirror the `abm`
 command line. Importing the package registers the scenario loader with the model, so
-`ExchangeModel(scenario="flash_crash")` works.
+`ExchangeModel(preset="flash_crash")` works.
 """
 
 from .batch import run, sweep

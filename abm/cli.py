@@ -207,19 +207,13 @@ def cmd_report(args, out: Console) -> int:
 
 
 def app_path() -> Path:
-    """The Solara page of the classroom app (`viz/app.py`)."""
-    import importlib.util
-
-    try:
-        spec = importlib.util.find_spec("viz.app")
-    except ImportError:
-        spec = None
-    if spec is not None and spec.origin:
-        return Path(spec.origin)
-    path = Path(__file__).resolve().parents[1] / "viz" / "app.py"
-    if not path.is_file():
-        raise UsageError("the classroom app is not installed (viz/app.py not found)")
-    return path
+    """The classroom app's page: `viz/app.py` in a checkout, else where a wheel installs it
+    (`<prefix>/share/abm/app/viz/app.py`, off `sys.path`: the app is not a global package)."""
+    checkout = Path(__file__).resolve().parents[1]
+    for root in (checkout, Path(sys.prefix) / "share" / "abm" / "app"):
+        if (root / "viz" / "app.py").is_file():
+            return root / "viz" / "app.py"
+    raise UsageError("the classroom app is not installed (viz/app.py not found)")
 
 
 def cmd_app(args, out: Console) -> int:

@@ -16,6 +16,8 @@ import mesa
 import numpy as np
 import pandas as pd
 
+from .agents.clock import step_of
+
 VectorReporter = Callable[[mesa.Model], tuple[np.ndarray, dict[str, np.ndarray]]]
 
 
@@ -35,7 +37,7 @@ class SampledDataCollector(mesa.DataCollector):
         }
 
     def collect(self, model) -> None:
-        if self.agent_period > 0 and model.steps % self.agent_period == 0:
+        if self.agent_period > 0 and step_of(model) % self.agent_period == 0:
             super().collect(model)
             return
         types, self.agenttype_reporters = self.agenttype_reporters, {}
@@ -48,7 +50,7 @@ class SampledDataCollector(mesa.DataCollector):
         if agent_type not in self.vectorised:
             return super()._record_agenttype(model, agent_type)
         ids, columns = self.vectorised[agent_type](model)
-        self._samples[agent_type].append((model.steps, ids, columns))
+        self._samples[agent_type].append((step_of(model), ids, columns))
         return iter(())
 
     def get_agenttype_vars_dataframe(self, agent_type) -> pd.DataFrame:

@@ -27,6 +27,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
+from .agents.clock import step_of
 from .agents.liquidators import Liquidator, LiquidatorParams
 from .agents.lps import LiquidityProvider, LPParams, lp_columns
 from .agents.traders import Trader, TraderParams, TraderState, act, trader_columns
@@ -68,11 +69,11 @@ MODEL_COLUMNS = (
     "liquidation_queue",
     "fund_inflow_penalty",
     "fund_inflow_fees",
-    "penalty_rate",
-    "penalty_fund_share",
-    "fund_fee_share",
-    "max_leverage",
-    "treasury",
+    "current_penalty_rate",
+    "current_penalty_fund_share",
+    "current_fund_fee_share",
+    "current_max_leverage",
+    "treasury_balance",
     "lp_vault",
     "vault_nav",
     "active_traders",
@@ -80,6 +81,9 @@ MODEL_COLUMNS = (
     "halted",
     *GOVERNANCE_COLUMNS,
 )
+"""The model reporters. None shares a name with a constructor keyword, because
+`mesa.batch_run` builds each row as ``{**kwargs, **model_data}``: a reporter named like a
+keyword would replace the swept input in its own row."""
 CORE_COLUMNS = MODEL_COLUMNS[: -len(GOVERNANCE_COLUMNS)]
 
 
@@ -143,6 +147,10 @@ def _seed(rng):
     return rng
 
 
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
+
+
 class ExchangeModel(mesa.Model):
     """A perpetual-futures DEX with an insurance fund, driven by Mesa agents.
 
@@ -150,6 +158,8 @@ class ExchangeModel(mesa.Model):
     `liquidators` and `lps` take full parameter objects (or dicts) for everything else.
     A keyword left at None takes its value from `scenario` (a preset name, a path or a
     loaded scenario) if one is given, else from `DEFAULTS` or the parameter objects.
+    (The keyword is not `scenario`: Mesa 3.5's SolaraViz fills that name with its own
+    scenario object on Reset.)
     """
 
     scenario_resolver: ClassVar[Callable[[Any], Mapping[str, Any]] | None] = None
@@ -159,7 +169,7 @@ class ExchangeModel(mesa.Model):
     def __init__(
         self,
         *,
-        scenario: Any = None,
+        preset: Any = None,
         n_traders: int | None = None,
         leverage_appetite: float | None = None,
         max_leverage: float | None = None,
@@ -188,20 +198,20 @@ class ExchangeModel(mesa.Model):
         given = {
             k: v
             for k, v in locals().items()
-            if k not in ("self", "scenario", "__class__") and v is not None
+            if k not in ("self", "preset", "__class__") and v is not None
         }
-        settings = {**DEFAULTS, **self._resolve(scenario), **given}
+        settings = {**DEFAULTS, **self._resolve(preset), **given}
         super().__init__(rng=_seed(settings.pop("rng", None)))
         self.settings = settings
         self._build(settings)
 
     @classmethod
-    def _resolve(cls, scenario: Any) -> Mapping[str, Any]:
-        if scenario is None:
+    def _resolve(cls, preset: Any) -> Mapping[str, Any]:
+        if preset is None:
             return {}
         if cls.scenario_resolver is None:
-            raise ValueError("scenario needs the scenario loader: import abm.scenarios first")
-        return cls.scenario_resolver(scenario)
+            raise ValueError("preset needs the scenario loader: import abm.scenarios first")
+        return cls.scenario_resolver(preset)
 
     def _build(self, settings: Mapping[str, Any]) -> None:
         unknown = sorted(set(settings) - set(inspect.signature(ExchangeModel).parameters))
@@ -330,7 +340,7 @@ class ExchangeModel(mesa.Model):
         idx = np.asarray(slots)
         drawn = self.trader_params.draw(self.trader_rng, idx.size)
         self.trader_state.assign(idx, drawn)
-        self._wake[idx] = self.steps + self.trader_rng.geometric(
+        self._wake[idx] = step_of(self) + self.trader_rng.geometric(
             self.trader_params.activity, idx.size
         )
         for k, slot in enumerate(slots):
@@ -364,7 +374,7 @@ class ExchangeModel(mesa.Model):
         Traders choose when they next look at the market, so a step costs one vectorised
         scan plus one batch decision for those who act, not a Python call per trader.
         """
-        due = np.flatnonzero(self._wake <= self.steps)
+        due = np.flatnonzero(self._wake <= step_of(self))
         return self.trader_rng.permutation(due) if due.size > 1 else due
 
     # -- the step -----------------------------------------------------------------------
@@ -439,11 +449,11 @@ class ExchangeModel(mesa.Model):
             "liquidation_queue": len(self.liquidation_queue),
             "fund_inflow_penalty": ex.fund.inflows["penalty"],
             "fund_inflow_fees": ex.fund.inflows["trading_fee"] + ex.fund.inflows["borrow_fee"],
-            "penalty_rate": ex.params.penalty_rate,
-            "penalty_fund_share": ex.params.penalty_fund_share,
-            "fund_fee_share": ex.params.fund_fee_share,
-            "max_leverage": ex.params.max_leverage,
-            "treasury": ex.treasury,
+            "current_penalty_rate": ex.params.penalty_rate,
+            "current_penalty_fund_share": ex.params.penalty_fund_share,
+            "current_fund_fee_share": ex.params.fund_fee_share,
+            "current_max_leverage": ex.params.max_leverage,
+            "treasury_balance": ex.treasury,
             "lp_vault": ex.vault.balance,
             "vault_nav": nav,
             "active_traders": self.n_traders - len(self._free),
@@ -457,8 +467,17 @@ class ExchangeModel(mesa.Model):
         return self.exchange.events
 
     def events_frame(self) -> pd.DataFrame:
-        """Every liquidation, bad-debt cover, ADL, halt and parameter change as a table."""
-        return pd.DataFrame(self.events, columns=None if self.events else ["step", "kind"])
+        """Every liquidation, bad-debt cover, ADL, halt and parameter change as a table.
+
+        A field only some kinds have (a slot, a proposal id) is empty in the other rows;
+        integer fields stay integers (nullable `Int64`) instead of becoming floats.
+        """
+        frame = pd.DataFrame(self.events, columns=None if self.events else ["step", "kind"])
+        for column in frame.columns:
+            values = [e[column] for e in self.events if e.get(column) is not None]
+            if values and all(_is_int(v) for v in values):
+                frame[column] = frame[column].astype("Int64" if len(values) < len(frame) else int)
+        return frame
 
     def check(self) -> None:
         """Raise if money was created or lost (relative tolerance 1e-9)."""

@@ -172,8 +172,8 @@ def _open_interest(ax, ts):
 def _vault(ax, ts):
     ax.plot(ts["step"], ts["lp_vault"], lw=1, label="vault balance")
     ax.plot(ts["step"], ts["vault_nav"], lw=1, label="vault NAV")
-    if "treasury" in ts:
-        ax.plot(ts["step"], ts["treasury"], lw=1, label="treasury")
+    if "treasury_balance" in ts:
+        ax.plot(ts["step"], ts["treasury_balance"], lw=1, label="treasury")
     ax.set_ylabel("stablecoins")
     ax.legend(loc="best", fontsize=8)
 

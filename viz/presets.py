@@ -47,7 +47,7 @@ def default_name(available: list[str]) -> str:
 
 
 def scenario_arg(preset: str) -> str | None:
-    """What to pass as `ExchangeModel(scenario=...)` for a picker entry."""
+    """What to pass as `ExchangeModel(preset=...)` for a picker entry."""
     return None if preset == NO_PRESET else preset
 
 
@@ -76,7 +76,7 @@ def seed(preset: str) -> str:
 def build(preset: str, **keywords: Any) -> ExchangeModel:
     """A model of `preset` with the preset's seed unless `rng` is given."""
     keywords.setdefault("rng", seed(preset))
-    return ExchangeModel(scenario=scenario_arg(preset), **keywords)
+    return ExchangeModel(preset=scenario_arg(preset), **keywords)
 
 
 def accepts(name: str) -> bool:
@@ -142,7 +142,7 @@ def model_params(preset: str, model: ExchangeModel) -> dict[str, Any]:
         return Slider(label, v[key], *fit_slider(v[key], lo, hi, step))
 
     params: dict[str, Any] = {
-        "scenario": scenario_arg(preset),
+        "preset": scenario_arg(preset),
         "rng": {"type": "InputText", "value": seed(preset), "label": "Seed (any whole number)"},
         "n_traders": slider("Number of traders", "n_traders", 50, 2000, 50),
         "leverage_appetite": slider("Leverage appetite (×)", "leverage_appetite", 0.25, 3.0, 0.05),

@@ -19,6 +19,7 @@ import pandas as pd
 
 from ..exchange import risk
 from ..exchange.params import check_range
+from .clock import step_of
 
 STYLES = ("noise", "momentum", "mean_reversion", "gambler")
 
@@ -203,7 +204,7 @@ def trader_columns(model) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     return st.agent_id[slots], {
         **_accounts(model, slots),
         "liquidation_price": _liquidation_prices(model, slots),
-        "liquidated": book.liquidated[slots],
+        "liquidated": book.liquidated[slots].astype(np.int64),
         # Codes are indices into STYLES by construction, so pandas need not re-check them.
         "style": pd.Categorical.from_codes(st.style[slots], dtype=STYLE_DTYPE, validate=False),
     }
@@ -219,7 +220,7 @@ def act(model, slots: np.ndarray) -> None:
     appetite and by confidence in the insurance fund; a flat trader without money leaves.
     """
     ex, tp, st = model.exchange, model.trader_params, model.trader_state
-    book, rng, now = ex.book, model.trader_rng, model.steps
+    book, rng, now = ex.book, model.trader_rng, step_of(model)
     n = slots.size
     if n == 0:
         return

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 import mesa
@@ -197,20 +196,34 @@ GOVERNANCE_COLUMNS = (
 )
 
 
-def governance_column(model: mesa.Model, column: str) -> float:
-    """One governance column; 0 (fund_target: the exchange's) without governance."""
+COUNT_COLUMNS = frozenset({"active_proposals", "proposals_passed", "proposals_failed"})
+
+
+def governance_column(model: mesa.Model, column: str) -> float | int:
+    """One governance column (counts as ints); 0 (fund_target: the exchange's) without
+    governance."""
     gov = getattr(model, "governance", None)
+    kind = int if column in COUNT_COLUMNS else float
     if gov is None:
-        return model.exchange.params.fund_target if column == "fund_target" else 0.0
-    return float(getattr(gov, column))
+        return kind(model.exchange.params.fund_target if column == "fund_target" else 0)
+    return kind(getattr(gov, column))
+
+
+def _column_reporter(column: str) -> Callable[[Any], Any]:
+    def report(model: mesa.Model) -> float | int:
+        return governance_column(model, column)
+
+    report.__name__ = column
+    return report
 
 
 def governance_model_reporters() -> dict[str, Callable[[Any], Any]]:
     """Model columns read from `model.governance`.
 
-    Partials of a module function: Mesa calls them with the model, and they pickle.
+    Plain functions of the model: Mesa 3.4's reporter validation calls any other callable
+    (a `functools.partial` included) with no arguments.
     """
-    return {c: partial(governance_column, column=c) for c in GOVERNANCE_COLUMNS}
+    return {c: _column_reporter(c) for c in GOVERNANCE_COLUMNS}
 
 
 def voter_agent_reporters() -> dict[str, str]:

@@ -101,8 +101,8 @@ def summarize(ts: pd.DataFrame, depleted_below: float = 1.0) -> dict[str, Any]:
     out["liquidations"] = int(_last(ts, "liquidations"))
     out["liquidation_volume"] = _last(ts, "liquidation_volume")
     out["halted_steps"] = int(ts["halted"].iloc[1:].astype(bool).sum())
-    out["final_treasury"] = _last(ts, "treasury")
-    out["min_treasury"] = float(ts["treasury"].min())
+    out["final_treasury"] = _last(ts, "treasury_balance")
+    out["min_treasury"] = float(ts["treasury_balance"].min())
     for col in GOVERNANCE_METRICS:
         if col in ts:
             value = _last(ts, col)

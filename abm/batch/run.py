@@ -10,13 +10,15 @@ A run folder holds:
 * ``agents.parquet``: `Step`, `AgentID`, `agent_type` (Trader, LiquidityProvider, ...)
   and each type's reporters (traders: equity, leverage, liquidated, style; LPs: stake),
   every `run.agent_sample_period` steps.
-* ``summary.json``: scenario, seed, steps, abm_version, the metrics of
+* ``summary.json``: scenario, seed, steps, abm_version, git_commit, mesa_version, the metrics of
   `abm.batch.metrics.summarize`, the overrides and the full resolved scenario (`config`).
 """
 
 from __future__ import annotations
 
+import functools
 import os
+import subprocess
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -25,6 +27,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..agents.clock import step_of
 from ..model import ExchangeModel
 from ..scenarios import Scenario, load_scenario
 from .io import atomic_dir, check_free, parquet_safe, write_json, write_parquet
@@ -33,11 +36,43 @@ from .metrics import summarize
 RUN_FILES = ("timeseries.parquet", "events.parquet", "agents.parquet", "summary.json")
 
 
+DISTRIBUTION = "perp-fund-abm"
+
+
 def package_version() -> str:
+    """The installed distribution's version ("unknown" in a checkout never installed)."""
     try:
-        return metadata.version("abm")
-    except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+        return metadata.version(DISTRIBUTION)
+    except metadata.PackageNotFoundError:
         return "unknown"
+
+
+@functools.cache
+def git_commit() -> str | None:
+    """The commit of the git checkout this code runs from, with "-dirty" when tracked files
+    differ from it; None for an installed wheel or without git."""
+    root = Path(__file__).resolve().parents[2]
+    if not (root / ".git").exists():
+        return None
+    try:
+        git = ["git", "-C", str(root)]
+        head = subprocess.run([*git, "rev-parse", "HEAD"], **_QUIET).stdout.strip()
+        changed = subprocess.run([*git, "status", "--porcelain", "-uno"], **_QUIET).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return f"{head}-dirty" if changed.strip() else head
+
+
+_QUIET: dict[str, Any] = {"capture_output": True, "text": True, "check": True, "timeout": 30}
+
+
+def provenance() -> dict[str, Any]:
+    """What tells two runs' code apart: package version, git commit, Mesa version."""
+    return {
+        "abm_version": package_version(),
+        "git_commit": git_commit(),
+        "mesa_version": metadata.version("mesa"),
+    }
 
 
 def simulate(
@@ -88,6 +123,10 @@ def agents_frame(model: ExchangeModel) -> pd.DataFrame:
         return pd.DataFrame({"Step": pd.Series(dtype="int64"), "AgentID": pd.Series(dtype="int64")})
     out = pd.concat(frames, ignore_index=True, sort=False)
     out["agent_type"] = out["agent_type"].astype(str)
+    for column in out.columns:  # a count only traders have stays a count, empty elsewhere
+        kinds = [pd.api.types.is_integer_dtype(df[column]) for df in frames if column in df]
+        if all(kinds) and not pd.api.types.is_integer_dtype(out[column]):
+            out[column] = out[column].astype("Int64")
     return out
 
 
@@ -157,14 +196,14 @@ def run(
     summary = {
         "scenario": sc.name,
         "seed": sc.run.seed,
-        "steps": int(model.steps),
-        "abm_version": package_version(),
+        "steps": step_of(model),
+        **provenance(),
         **summarize(ts, model.exchange.fund.depleted_below),
     }
     result = RunResult(
         scenario=sc,
         seed=sc.run.seed,
-        steps=int(model.steps),
+        steps=step_of(model),
         timeseries=ts,
         events=events_frame(model),
         agents=agents_frame(model),

@@ -36,11 +36,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..agents.clock import step_of
 from ..scenarios import ScenarioError, load_scenario, parse_assignment, parse_values
 from .aggregate import aggregate_long, methods, wide
 from .io import OutputExistsError, check_free, jsonable, write_csv, write_json, write_parquet
 from .metrics import summarize
-from .run import package_version, simulate, timeseries_frame
+from .run import provenance, simulate, timeseries_frame
 
 KEYS = ("point", "seed")
 
@@ -91,7 +92,7 @@ def run_chunk(chunk: Sequence[tuple[int, int, dict[str, Any], int]]) -> list[dic
     for point, seed, kwargs, steps in chunk:  # a sweep keeps summaries only: no agent tables
         model = simulate({**kwargs, "rng": seed, "agent_sample_period": 0}, steps)
         metrics = summarize(timeseries_frame(model), model.exchange.fund.depleted_below)
-        rows.append({"point": point, "seed": seed, "steps": int(model.steps), **metrics})
+        rows.append({"point": point, "seed": seed, "steps": step_of(model), **metrics})
     return rows
 
 
@@ -268,9 +269,7 @@ def run_sweep(
         write_csv(agg, out_path / "aggregate.csv")
         write_csv(long, out_path / "aggregate_long.csv")
         shutil.rmtree(out_path / "parts", ignore_errors=True)
-        write_json(
-            {**spec, "complete": True, "abm_version": package_version()}, out_path / "sweep.json"
-        )
+        write_json({**spec, "complete": True, **provenance()}, out_path / "sweep.json")
     return SweepResult(
         runs=runs, aggregate=agg, executed=len(new_rows), out=out_path, aggregate_long=long
     )
@@ -297,7 +296,7 @@ def _prepare(out: Path, spec: dict[str, Any], *, resume: bool, overwrite: bool) 
         if overwrite and out.exists():
             shutil.rmtree(out)
     (out / "parts").mkdir(parents=True, exist_ok=True)
-    write_json({**spec, "complete": False, "abm_version": package_version()}, meta)
+    write_json({**spec, "complete": False, **provenance()}, meta)
     return pd.DataFrame(columns=list(KEYS))
 
 

@@ -1,7 +1,7 @@
 """Scenarios: TOML files describing a whole experiment, validated with pydantic.
 
 Importing this package registers `resolve` as `ExchangeModel.scenario_resolver`, so that
-``ExchangeModel(scenario="flash_crash")`` (or a path, or a loaded `Scenario`) works in
+``ExchangeModel(preset="flash_crash")`` (or a path, or a loaded `Scenario`) works in
 the browser app and in Mesa's `batch_run`, while the model never imports this loader.
 """
 

@@ -237,13 +237,19 @@ def load_scenario(
         data = read(scenario)
         where = data["name"] if not _looks_like_path(str(scenario)) else Path(scenario).name
     else:
-        raise ScenarioError(
-            "scenario must be a preset name, a path to a .toml file or a Scenario, "
-            f"got {type(scenario).__name__}"
-        )
+        raise _kind_error("scenario", scenario)
     return validate(apply_overrides(data, overrides), where=where)
 
 
-def resolve(scenario: Any) -> dict[str, Any]:
-    """`ExchangeModel.scenario_resolver`: a scenario to the model's keyword arguments."""
-    return load_scenario(scenario).model_kwargs()
+def _kind_error(name: str, value: Any) -> ScenarioError:
+    return ScenarioError(
+        f"{name} must be a preset name, a path to a .toml file or a Scenario, "
+        f"got {type(value).__name__}"
+    )
+
+
+def resolve(preset: Any) -> dict[str, Any]:
+    """`ExchangeModel.scenario_resolver`: the model's `preset=` to its keyword arguments."""
+    if not isinstance(preset, Scenario | Mapping | str | os.PathLike):
+        raise _kind_error("preset", preset)
+    return load_scenario(preset).model_kwargs()

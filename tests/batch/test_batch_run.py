@@ -166,7 +166,7 @@ def test_summarize_from_a_hand_made_series():
             "liquidations": [0, 2, 9, 9, 9, 9],
             "liquidation_volume": [0, 5, 50, 50, 50, 50.0],
             "halted": [True, False, True, True, False, False],
-            "treasury": [10, 10, 10, 5, 5, 5.0],
+            "treasury_balance": [10, 10, 10, 5, 5, 5.0],
             "proposals_passed": [0, 0, 0, 1, 1, 2],
             "proposals_failed": [0, 0, 0, 0, 1, 1],
             "treasury_injected": [0, 0, 0, 5, 5, 5.0],

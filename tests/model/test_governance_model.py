@@ -45,7 +45,8 @@ def test_executed_parameter_changes_show_in_the_columns(low_fund_run):
     assert changes
     for change in changes:
         if change["name"] in ("penalty_fund_share", "fund_fee_share", "penalty_rate"):
-            assert df[change["name"]].iloc[change["step"]] == pytest.approx(change["new"])
+            column = df[f"current_{change['name']}"]
+            assert column.iloc[change["step"]] == pytest.approx(change["new"])
     injected = sum(e["amount"] for e in m.events if e["kind"] == "injection")
     assert df["treasury_injected"].iloc[-1] == pytest.approx(injected)
     assert m.exchange.fund.inflows["injection"] == pytest.approx(injected)
@@ -82,7 +83,7 @@ def test_governance_off_changes_nothing():
         m.step()
     df = m.datacollector.get_model_vars_dataframe()
     assert df["proposals_passed"].max() == 0
-    assert df["penalty_rate"].nunique() == 1
+    assert df["current_penalty_rate"].nunique() == 1
     assert Voter not in m.agents_by_type
     assert m.datacollector.get_agenttype_vars_dataframe(Voter).empty
 

@@ -2,7 +2,6 @@
 
 import math
 
-import mesa
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,8 +12,9 @@ from abm.agents import LiquidityProvider, Trader
 CONTRACT = [
     "price", "oracle_price", "open_interest", "long_oi", "short_oi", "insurance_fund",
     "fund_to_oi", "fund_drawdown", "bad_debt", "bad_debt_step", "fund_covered", "lp_loss",
-    "adl_volume", "socialized_loss", "liquidations", "liquidation_volume", "penalty_rate",
-    "fund_fee_share", "treasury", "lp_vault", "active_traders", "halted",
+    "adl_volume", "socialized_loss", "liquidations", "liquidation_volume",
+    "current_penalty_rate", "current_fund_fee_share", "treasury_balance", "lp_vault",
+    "active_traders", "halted",
 ]  # fmt: skip
 
 
@@ -116,11 +116,11 @@ def test_replay_follows_the_csv_and_stops_at_its_end(tmp_path):
     assert m.steps == 4
 
 
-def test_mesa_batch_run_drives_the_model():
-    rows = mesa.batch_run(
+def test_mesa_batch_run_drives_the_model(batch_run):
+    rows = batch_run(
         ExchangeModel,
-        {"n_traders": 40, "penalty_rate": [0.01, 0.02], "rng": [1, 2]},
-        iterations=1,
+        {"n_traders": 40, "penalty_rate": [0.01, 0.02]},
+        [1, 2],
         max_steps=10,
         number_processes=1,
         data_collection_period=-1,
@@ -128,7 +128,9 @@ def test_mesa_batch_run_drives_the_model():
     )
     frame = pd.DataFrame(rows)
     assert len(frame) == 4
-    assert set(frame["penalty_rate"]) == {0.01, 0.02}
+    pairs = sorted(zip(frame["penalty_rate"], frame["rng"], strict=True))
+    assert pairs == [(0.01, 1), (0.01, 2), (0.02, 1), (0.02, 2)]
+    assert frame.groupby("penalty_rate")["insurance_fund"].nunique().tolist() == [2, 2]
     assert {"insurance_fund", "bad_debt", "liquidations"} <= set(frame.columns)
 
 

@@ -119,7 +119,7 @@ def test_several_errors_are_reported_on_one_line():
 
 def test_model_with_a_bad_scenario_raises_the_same_error():
     with pytest.raises(ScenarioError, match="unknown scenario"):
-        ExchangeModel(scenario="no_such_preset")
+        ExchangeModel(preset="no_such_preset")
 
 
 # -- extends and overrides ----------------------------------------------------------------

@@ -46,7 +46,7 @@ def test_preset_has_classroom_text(name):
 @pytest.mark.parametrize("name", sorted(REQUIRED))
 def test_preset_runs_200_steps_with_conservation(name):
     sc = load_scenario(name, SMALL)
-    model = ExchangeModel(scenario=sc)
+    model = ExchangeModel(preset=sc)
     model.check()
     for _ in range(200):
         if not model.running:
@@ -66,7 +66,7 @@ def test_presets_extend_calm_and_override_only_what_they_change():
 
 
 def test_model_accepts_a_preset_name_with_keyword_overrides():
-    model = ExchangeModel(scenario="thin_fund", n_traders=50, penalty_rate=0.03, rng=5)
+    model = ExchangeModel(preset="thin_fund", n_traders=50, penalty_rate=0.03, rng=5)
     assert model.n_traders == 50
     assert model.exchange.params.penalty_rate == 0.03
     assert model.exchange.fund.balance == load_scenario("thin_fund").exchange.initial_fund
@@ -77,8 +77,8 @@ def test_model_accepts_a_preset_name_with_keyword_overrides():
 def test_model_accepts_a_path_and_a_loaded_scenario(tmp_path):
     path = tmp_path / "mine.toml"
     path.write_text('extends = "flash_crash"\n[traders]\ncount = 30\n[run]\nseed = 11\n')
-    by_path = ExchangeModel(scenario=path)
-    by_object = ExchangeModel(scenario=load_scenario(path))
+    by_path = ExchangeModel(preset=path)
+    by_object = ExchangeModel(preset=load_scenario(path))
     assert by_path.n_traders == by_object.n_traders == 30
     for model in (by_path, by_object):
         for _ in range(5):
@@ -86,18 +86,18 @@ def test_model_accepts_a_path_and_a_loaded_scenario(tmp_path):
     assert by_path.metrics == by_object.metrics  # same seed from run.seed
 
 
-def test_mesa_batch_run_takes_presets():
-    import mesa
-
-    rows = mesa.batch_run(
+def test_mesa_batch_run_takes_presets(batch_run):
+    rows = batch_run(
         ExchangeModel,
-        {"scenario": ["flash_crash"], "n_traders": [60], "rng": [1, 2]},
+        {"preset": ["flash_crash"], "n_traders": [60]},
+        [1, 2],
         max_steps=20,
         number_processes=1,
         display_progress=False,
     )
     assert {r["rng"] for r in rows} == {1, 2}
-    assert all(r["scenario"] == "flash_crash" for r in rows)
+    assert all(r["preset"] == "flash_crash" for r in rows)
+    assert rows[0]["insurance_fund"] != rows[1]["insurance_fund"]  # seeded, not the preset's
 
 
 def _shared_price_files():

@@ -54,7 +54,7 @@ def crash_model() -> ExchangeModel:
 @pytest.fixture(scope="module")
 def governed_model() -> ExchangeModel:
     """The governance preset run until proposals have been voted on and executed."""
-    m = ExchangeModel(scenario="governance_response")
+    m = ExchangeModel(preset="governance_response")
     for _ in range(330):
         m.step()
     assert m.governance.governor.proposals, "the preset should have made proposals by now"

@@ -413,7 +413,7 @@ def test_voter_network_layout_is_computed_once_per_model(monkeypatch):
     monkeypatch.setattr(
         governance.nx, "spring_layout", lambda *a, **k: calls.append(1) or spring(*a, **k)
     )
-    m = ExchangeModel(scenario="governance_response", n_traders=150)
+    m = ExchangeModel(preset="governance_response", n_traders=150)
     model = solara.reactive(m)
 
     @solara.component
@@ -425,7 +425,7 @@ def test_voter_network_layout_is_computed_once_per_model(monkeypatch):
         m.step()
         force_update()
     assert len(calls) == 1
-    model.value = ExchangeModel(scenario="governance_response", n_traders=150)  # Reset
+    model.value = ExchangeModel(preset="governance_response", n_traders=150)  # Reset
     assert len(calls) == 2
     assert image_bytes(rc)[0].startswith(PNG)
 
