@@ -1,21 +1,18 @@
 """Agent-based simulation of a perpetual-futures DEX, its insurance fund and its governance.
 
 `ExchangeModel` is the Mesa model; `load_scenario`, `run` and `sweep` mirror the `abm`
-command line. Importing the package registers the scenario loader with the model, so
-`ExchangeModel(preset="flash_crash")` works.
+command line. Names load on first use, so that `abm --help` and `abm list` do not wait
+for Mesa and pandas; `ExchangeModel(preset="flash_crash")` finds the scenario loader itself.
 """
 
-from .batch import run, sweep
-from .model import MODEL_COLUMNS, ExchangeModel
-from .scenarios import Scenario, ScenarioError, load_scenario
+import lazy_loader
 
-__all__ = [
-    "MODEL_COLUMNS",
-    "ExchangeModel",
-    "Scenario",
-    "ScenarioError",
-    "load_scenario",
-    "run",
-    "sweep",
-]
+__getattr__, __dir__, __all__ = lazy_loader.attach(
+    __name__,
+    submod_attrs={
+        "batch": ["run", "sweep"],
+        "model": ["MODEL_COLUMNS", "ExchangeModel"],
+        "scenarios": ["Scenario", "ScenarioError", "load_scenario"],
+    },
+)
 __version__ = "0.1.0"

@@ -25,17 +25,13 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from .batch.metrics import METRICS
-
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
-SUMMARY_ROWS = tuple(
-    m
-    for m in METRICS
-    if m not in {"uncovered_bad_debt", "min_treasury", "fund_depleted", "final_price_ratio"}
+HIDDEN_METRICS = frozenset(
+    {"uncovered_bad_debt", "min_treasury", "fund_depleted", "final_price_ratio"}
 )
-"""The summary metrics a run prints, in `METRICS` order."""
+"""Metrics a run's summary table leaves out (the rest are printed in `METRICS` order)."""
 SWEEP_COLUMNS = (
     "p_fund_depleted",
     "var_95",
@@ -78,14 +74,16 @@ def _fmt(value: Any) -> str:
 
 
 def summary_table(summary: dict[str, Any], title: str) -> Table:
-    from .batch import DESCRIPTIONS
+    """Commands import what they need when they run: `abm --help` and `abm list` need
+    neither Mesa nor pandas."""
+    from .batch.metrics import DESCRIPTIONS, METRICS
 
     table = Table(title=title, title_justify="left")
     table.add_column("metric")
     table.add_column("value", justify="right")
     table.add_column("meaning", style="dim")
-    for key in SUMMARY_ROWS:
-        if key in summary:
+    for key in METRICS:
+        if key in summary and key not in HIDDEN_METRICS:
             table.add_row(key, _fmt(summary[key]), DESCRIPTIONS.get(key, ""))
     return table
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import math
+import pkgutil
 from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
@@ -162,9 +163,10 @@ class ExchangeModel(mesa.Model):
     scenario object on Reset.)
     """
 
-    scenario_resolver: ClassVar[Callable[[Any], Mapping[str, Any]] | None] = None
-    """Turns a preset name, a path or a loaded scenario into keyword arguments; set by
-    `abm.scenarios` so that this layer never imports the scenario loader."""
+    scenario_resolver: ClassVar[str | Callable[[Any], Mapping[str, Any]]] = "abm.scenarios:resolve"
+    """Turns a preset name, a path or a loaded scenario into keyword arguments. The loader
+    sits above this layer, so it is named here and loaded on the first `preset=` (in Mesa's
+    batch-run workers too), never imported at the top."""
 
     def __init__(
         self,
@@ -209,9 +211,10 @@ class ExchangeModel(mesa.Model):
     def _resolve(cls, preset: Any) -> Mapping[str, Any]:
         if preset is None:
             return {}
-        if cls.scenario_resolver is None:
-            raise ValueError("preset needs the scenario loader: import abm.scenarios first")
-        return cls.scenario_resolver(preset)
+        resolver = cls.scenario_resolver
+        if isinstance(resolver, str):
+            resolver = pkgutil.resolve_name(resolver)
+        return resolver(preset)
 
     def _build(self, settings: Mapping[str, Any]) -> None:
         unknown = sorted(set(settings) - set(inspect.signature(ExchangeModel).parameters))

@@ -1,11 +1,14 @@
 """Scenarios: TOML files describing a whole experiment, validated with pydantic.
 
-Importing this package registers `resolve` as `ExchangeModel.scenario_resolver`, so that
-``ExchangeModel(preset="flash_crash")`` (or a path, or a loaded `Scenario`) works in
-the browser app and in Mesa's `batch_run`, while the model never imports this loader.
+Reading and listing files needs only the standard library; the schema (and with it the
+model's parameter classes, Mesa and pandas) loads when a scenario is first validated.
+`ExchangeModel(preset=...)` calls `resolve` here, while the model never imports this
+package.
 """
 
-from ..model import ExchangeModel
+import lazy_loader
+
+from .errors import ScenarioError
 from .loader import (
     PRESETS_ENV,
     apply_overrides,
@@ -18,9 +21,10 @@ from .loader import (
     presets_dir,
     resolve,
 )
-from .schema import INFO_FIELDS, SECTION_NAMES, Scenario, ScenarioError
 
-ExchangeModel.scenario_resolver = staticmethod(resolve)
+__getattr__, __dir__, _schema_names = lazy_loader.attach(
+    __name__, submod_attrs={"schema": ["INFO_FIELDS", "SECTION_NAMES", "Scenario"]}
+)
 
 __all__ = [
     "INFO_FIELDS",

@@ -19,9 +19,12 @@ import sys
 import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .schema import Scenario, ScenarioError, validate
+from .errors import ScenarioError
+
+if TYPE_CHECKING:
+    from .schema import Scenario
 
 PRESETS_ENV = "ABM_SCENARIOS"
 PATH_FIELDS = (("market", "replay_path"),)
@@ -225,6 +228,8 @@ def load_scenario(
 
     Raises `ScenarioError` (a ValueError) with one message naming the field path.
     """
+    from .schema import Scenario, validate  # the schema imports the whole model: load late
+
     if overrides is not None and not isinstance(overrides, Mapping):
         overrides = {p: parse_value(v) for p, v in map(parse_assignment, overrides)}
     if isinstance(scenario, Scenario):
@@ -250,6 +255,8 @@ def _kind_error(name: str, value: Any) -> ScenarioError:
 
 def resolve(preset: Any) -> dict[str, Any]:
     """`ExchangeModel.scenario_resolver`: the model's `preset=` to its keyword arguments."""
+    from .schema import Scenario
+
     if not isinstance(preset, Scenario | Mapping | str | os.PathLike):
         raise _kind_error("preset", preset)
     return load_scenario(preset).model_kwargs()

@@ -48,11 +48,7 @@ from ..exchange.params import (
 )
 from ..governance import GovernanceParams
 from ..model import DEFAULTS
-
-
-class ScenarioError(ValueError):
-    """A scenario that cannot be loaded: one readable message naming the field path."""
-
+from .errors import ScenarioError
 
 STRICT = ConfigDict(extra="forbid", strict=True, validate_default=True)
 
