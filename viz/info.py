@@ -9,9 +9,12 @@ import solara
 from abm.exchange.market import FlashCrash, Trend
 
 from .data import money, pct
+from .health import RULE_TEXT
 from .markup import Prose
 from .refresh import frame_version
 from .text import DEFAULT_INFO, INFO_SECTIONS
+
+BADGE_HEADING = "How the health badge is set"
 
 
 def info_sections(info: Mapping[str, str] | None) -> list[tuple[str, str]]:
@@ -69,3 +72,5 @@ def ClassroomInfo(
         for i, (heading, text) in enumerate(sections):
             with solara.Details(heading, expand=i == 0):
                 Prose(text)
+        with solara.Details(BADGE_HEADING):
+            Prose(RULE_TEXT)

@@ -18,14 +18,14 @@ from mesa.visualization.utils import force_update
 import viz.app as app
 from abm.agents.traders import Trader
 from abm.model import ExchangeModel
-from viz import controls, data, governance, presets
+from viz import controls, data, governance, health, presets
 from viz.charts import CHARTS, Charts, LeverageChart, draw_leverage
 from viz.events import EventFeed, describe, feed_lines
 from viz.explainer import LiquidationExplainer, find_walkthrough
 from viz.figures import BlitChart, Extent, sticky_limits
 from viz.governance import GovernancePanel, VoterNetworkChart, draw_votes, latest, phases
 from viz.health import HealthPanel, fund_health
-from viz.info import ClassroomInfo, run_summary
+from viz.info import BADGE_HEADING, ClassroomInfo, run_summary
 from viz.runner import SPEEDS, Player
 from viz.text import INFO_SECTIONS
 
@@ -128,7 +128,7 @@ def test_health_is_red_with_the_word_and_numbers_when_the_fund_is_depleted():
 
 
 @pytest.mark.parametrize(
-    ("target_over_ratio", "state"), [(0.5, "green"), (1.3, "amber"), (2.5, "red")]
+    ("target_over_ratio", "state"), [(0.5, "green"), (1.6, "amber"), (3.5, "red")]
 )
 def test_health_state_follows_fund_to_open_interest_against_the_target(target_over_ratio, state):
     m = ExchangeModel(rng=2, n_traders=200, governance_enabled=False)
@@ -136,12 +136,67 @@ def test_health_state_follows_fund_to_open_interest_against_the_target(target_ov
         m.step()
     ratio = m.metrics["fund_to_oi"]
     assert np.isfinite(ratio) and ratio > 0
-    m.metrics["bad_debt_step"] = 0.0  # isolate the ratio rule from this step's payouts
     m.exchange.set_param("fund_target", ratio * target_over_ratio)
-    assert fund_health(m).state == state
+    m.step()  # the badge reads the collected rows, the target's among them
+    h = fund_health(m)
+    assert h.state == state, h.reason
     _, rc = solara.render(HealthPanel(m), handle_error=False)
     assert texts(rc, "abm-state-word") == [state.upper()]
-    assert data.pct(ratio) in texts(rc, "abm-big-value")
+    assert data.pct(m.metrics["fund_to_oi"]) in texts(rc, "abm-big-value")
+
+
+@pytest.fixture(scope="module")
+def flash_crash_run():
+    m = presets.build("flash_crash")
+    watch = health.HealthWatch(m)
+    for _ in range(600):
+        m.step()
+    return m, watch.update(m)
+
+
+def test_badge_is_red_at_every_bad_debt_step_of_the_crash(flash_crash_run):
+    m, watch = flash_crash_run
+    (crash,) = controls.crash_steps(m)
+    bad = m.datacollector.model_vars["bad_debt_step"]
+    steps = [s for s in range(crash, crash + 30) if bad[s] > 0]
+    assert len(steps) >= 3
+    assert [health.STATES[watch.history[s]] for s in steps] == ["red"] * len(steps)
+    assert health.STATES[watch.history[crash - 5]] == "green"
+
+
+def test_badge_does_not_flicker_in_calm():
+    m = presets.build("calm")
+    watch = health.HealthWatch(m)
+    for _ in range(1000):
+        m.step()
+    history = watch.update(m).history
+    assert len(history) == 1001
+    assert health.transitions(history) <= 4
+    assert history.count(health.GREEN) > 900
+
+
+def test_each_band_enters_and_leaves_a_state_with_a_margin():
+    level, states = health.GREEN, []
+    for value in [1.0, 0.74, 0.76, 0.74, 0.8, 0.84, 0.86, 0.84]:  # cover / target
+        level = health.COVER.level(value, level)
+        states.append(level)
+    assert states == [0, 1, 1, 1, 1, 1, 0, 0]
+    assert health.transitions(states) == 2
+    assert health.DRAWDOWN.level(0.31, health.GREEN) == health.RED
+    assert health.DRAWDOWN.level(0.27, health.RED) == health.RED
+    assert health.DRAWDOWN.level(0.24, health.RED) == health.AMBER
+
+
+def test_headline_says_who_paid_the_bad_debt(flash_crash_run):
+    m, _ = flash_crash_run
+    h = health.Health(
+        "red", "", 0, 0, 0, 160_700.0, 0, (("fund", 147_700.0), ("LP vault", 13_000.0))
+    )
+    assert health.paid_by_text(h) == "fund $147.7k, LP vault $13.0k"
+    _, rc = solara.render(HealthPanel(m), handle_error=False)
+    (note,) = [t for t in texts(rc, "abm-big-note") if t.startswith("paid by:")]
+    assert note == f"paid by: fund {data.money(m.metrics['fund_covered'])}"
+    assert "all of it covered" not in " ".join(texts(rc, "abm-big-note"))
 
 
 def test_health_is_green_before_any_position_opens(fresh_model):
@@ -355,7 +410,7 @@ def test_info_shows_the_presets_netlogo_sections():
     info = presets.info("flash_crash")
     _, rc = solara.render(ClassroomInfo(m, info), handle_error=False)
     headings = [w.children[0] for w in rc.find(v.ExpansionPanelHeader).widgets]
-    assert headings == [title for _, title in INFO_SECTIONS]
+    assert headings == [title for _, title in INFO_SECTIONS] + [BADGE_HEADING]
     body = " ".join(html_blocks(rc, "abm-prose"))
     assert "Black Thursday" in body
     assert "30 % flash crash at step 500" in run_summary(m)
