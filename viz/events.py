@@ -68,10 +68,23 @@ def _side(e: dict) -> str:
 
 
 def _liquidation(e: dict) -> str:
-    kind = "partly liquidated" if e.get("partial") else "liquidated"
-    text = (
-        f"A {_side(e)} position of {money(e['notional'])} was {kind} at {price(e['price'])}; "
-        f"penalty {money(e['penalty'])} ({money(e['to_liquidator'])} to the liquidator, "
+    whole = e.get("position_notional")
+    if e.get("partial") and whole:
+        text = (
+            f"{money(e['notional'])} of a {_side(e)} position of {money(whole)} was closed by "
+            f"a partial liquidation at {price(e['price'])}; the rest stays open"
+        )
+    elif e.get("partial"):
+        text = (
+            f"{money(e['notional'])} of a {_side(e)} position was closed by a partial "
+            f"liquidation at {price(e['price'])}; the rest stays open"
+        )
+    else:
+        text = (
+            f"A {_side(e)} position of {money(e['notional'])} was liquidated at {price(e['price'])}"
+        )
+    text += (
+        f"; penalty {money(e['penalty'])} ({money(e['to_liquidator'])} to the liquidator, "
         f"{money(e['to_fund'])} to the fund)."
     )
     if e.get("shortfall", 0) > 0:
@@ -177,7 +190,8 @@ DESCRIBE: dict[str, Callable[[dict], str]] = {
 
 SUMMARY: dict[str, Callable[[list[dict]], str]] = {
     "liquidation": lambda es: (
-        f"{len(es)} positions liquidated ({money(sum(e['notional'] for e in es))} closed, "
+        f"{len(es)} liquidations ({sum(1 for e in es if e.get('partial'))} partial; "
+        f"{money(sum(e['notional'] for e in es))} closed, "
         f"{money(sum(e['to_fund'] for e in es))} of penalties to the fund, "
         f"{money(sum(e.get('shortfall', 0.0) for e in es))} left as bad debt)."
     ),

@@ -22,8 +22,15 @@ class Walkthrough:
 
     @property
     def units(self) -> float:
+        """Units closed by this liquidation."""
         e = self.liquidation
         return e["notional"] / e["mark"] if e["mark"] > 0 else 0.0
+
+    @property
+    def whole(self) -> float:
+        """The position's notional before the liquidation (the closed part if unknown)."""
+        e = self.liquidation
+        return float(e.get("position_notional") or e["notional"])
 
     @property
     def side(self) -> str:
@@ -74,14 +81,19 @@ def find_walkthrough(events: list[dict], with_shortfall: bool = False) -> Walkth
 
 def walkthrough_markdown(w: Walkthrough) -> str:
     e = w.liquidation
-    how = "part of it" if e.get("partial") else "all of it"
+    if e.get("partial"):
+        how = (
+            f"part of it: **{money(e['notional'])}** ({w.units:,.2f} units), just enough to "
+            "bring the rest back to the initial margin; the rest stays open"
+        )
+    else:
+        how = "all of it"
     rate = f"{pct(e['penalty'] / e['notional'], 2)} of " if e["notional"] > 0 else ""
     lines = [
         f"#### In this run: step {e['step']}",
         "",
-        f"1. **The position.** A {w.side} of {w.units:,.2f} units, worth "
-        f"**{money(e['notional'])}** at the oracle price {price(e['mark'])}, fell below its "
-        f"maintenance margin. A liquidator closed {how}.",
+        f"1. **The position.** A {w.side} worth **{money(w.whole)}** at the oracle price "
+        f"{price(e['mark'])} fell below its maintenance margin. A liquidator closed {how}.",
         f"2. **Where the margin runs out.** Its bankruptcy price, where the margin exactly pays "
         f"the loss, was **{price(e['bankruptcy_price'])}**. The best price the liquidator got "
         f"was **{price(e['price'])}**.",
@@ -90,7 +102,8 @@ def walkthrough_markdown(w: Walkthrough) -> str:
     if w.gap_per_unit > 0:
         lines.append(
             f"   That is {price(w.gap_per_unit)} worse per unit, about "
-            f"{money(w.gap_per_unit * w.units)} on {w.units:,.2f} units: the margin cannot pay "
+            f"{money(w.gap_per_unit * w.units)} on the {w.units:,.2f} units closed: the margin "
+            "cannot pay "
             "for the whole loss."
         )
     else:

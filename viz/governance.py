@@ -227,6 +227,26 @@ def params_html(model) -> str:
     return '<table class="abm-params">' + "".join(rows) + "</table>"
 
 
+COUNT_WORDS = (
+    ("executed", ("executed",)),
+    ("in the timelock", ("succeeded", "queued")),
+    ("voting or waiting", ("pending", "active")),
+    ("voted down", ("defeated",)),
+    ("expired", ("expired",)),
+    ("cancelled", ("canceled",)),
+)
+
+
+def proposal_counts(gov) -> str:
+    """Every proposal counted once by its state: the parts add up to the total."""
+    states = [str(r.state) for r in gov.governor.proposals.values()]
+    parts = [
+        f"{n} {words}" for words, group in COUNT_WORDS if (n := sum(s in group for s in states))
+    ]
+    total = f"{len(states)} proposal{'s' if len(states) != 1 else ''}"
+    return total + (": " + " · ".join(parts) if parts else "")
+
+
 @solara.component
 def GovernedParameters(model, version: int | None = None):
     """The governable parameters now (and what they were), the treasury and the tallies."""
@@ -242,11 +262,7 @@ def GovernedParameters(model, version: int | None = None):
                     f"Injected into the fund {money(gov.treasury_injected)}",
                     classes=["abm-gov-number"],
                 )
-                solara.Text(
-                    f"Passed {gov.proposals_passed} · failed {gov.proposals_failed} · "
-                    f"open {gov.active_proposals}",
-                    classes=["abm-gov-number"],
-                )
+                solara.Text(proposal_counts(gov), classes=["abm-gov-number"])
                 solara.Text(f"Last turnout {pct(gov.turnout_last, 0)}", classes=["abm-gov-number"])
         solara.HTML(tag="div", unsafe_innerHTML=params_html(model))
 

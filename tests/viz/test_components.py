@@ -257,7 +257,7 @@ def test_event_feed_summarises_a_cascade_and_names_proposals_newest_first(fresh_
         "2,000,000 for, 150,000 against (quorum 400,000)."
     )
     assert "$200 by the insurance fund, $100 by the LP vault" in lines[1][2]
-    assert lines[2][2].startswith("5 positions liquidated ($5,000 closed")
+    assert lines[2][2].startswith("5 liquidations (0 partial; $5,000 closed")
 
 
 def test_governance_attack_events_are_described_in_words():
@@ -654,3 +654,34 @@ def test_the_player_stops_at_the_step_it_was_sent_to(fresh_model):
     player.start().thread.join(timeout=60)
     assert fresh_model.steps == 7
     assert frames[-1] == 7
+
+
+# -- partial liquidations and proposal counts -------------------------------------------
+def test_a_partial_liquidation_is_worded_as_the_part_closed_of_a_bigger_position():
+    e = liquidation(4, notional=2_000.0, position_notional=10_000.0, partial=True, shortfall=0.0)
+    assert describe(e).startswith(
+        "$2,000 of a long position of $10.0k was closed by a partial liquidation at $91.00; "
+        "the rest stays open; penalty $10.00"
+    )
+    whole = describe(liquidation(4, notional=950.0, position_notional=950.0))
+    assert whole.startswith("A long position of $950 was liquidated at $91.00;")
+
+
+def test_explainer_names_the_whole_position_and_the_part_closed(fresh_model):
+    fresh_model.events.append(
+        liquidation(12, notional=2_000.0, position_notional=10_000.0, partial=True, shortfall=0.0)
+    )
+    _, rc = solara.render(LiquidationExplainer(fresh_model), handle_error=False)
+    live = html_blocks(rc, "abm-prose")[1]
+    assert "A long worth <strong>$10.0k</strong> at the oracle price $95.00" in live
+    assert "closed part of it: <strong>$2,000</strong> (21.05 units)" in live
+    assert "the rest stays open" in live
+
+
+def test_proposal_counts_add_up_to_the_number_of_proposals(governed_model):
+    gov = governed_model.governance
+    words = governance.proposal_counts(gov)
+    total = len(gov.governor.proposals)
+    assert words.startswith(f"{total} proposals: ")
+    parts = [int(p.split()[0]) for p in words.split(": ", 1)[1].split(" · ")]
+    assert sum(parts) == total
