@@ -182,11 +182,14 @@ def cmd_sweep(args, out: Console) -> int:
         overwrite=args.force,
         dask=args.dask,
         chunk_size=args.chunk_size,
-        progress=not args.quiet and sys.stderr.isatty(),
+        progress=False if args.quiet else None,
     )
+    from .batch.progress import clock_text
+
     grid = [c for c in result.runs.columns if "." in c]
     n = len(result.runs)
-    out.print(aggregate_table(result.aggregate, grid, f"{n} runs ({result.executed} run now)"))
+    title = f"{n} runs ({result.executed} run now), elapsed {clock_text(result.elapsed)}"
+    out.print(aggregate_table(result.aggregate, grid, title))
     files = "runs.parquet, aggregate.parquet, aggregate.csv, aggregate_long.csv, sweep.json"
     out.print(f"wrote {dest}/: {files}")
     return 0
@@ -196,10 +199,13 @@ def cmd_report(args, out: Console) -> int:
     from .report import report
 
     rep = report(args.dir, overwrite=True)
+    if rep.incomplete:
+        Console(stderr=True, highlight=False, markup=False).print(f"abm: warning: {rep.incomplete}")
     if rep.summary is not None:
         out.print(summary_table(rep.summary, f"run {args.dir}"))
     if rep.aggregate is not None:
-        out.print(aggregate_table(rep.aggregate, rep.grid, f"sweep {args.dir}"))
+        title = f"sweep {args.dir}" + (" (INCOMPLETE)" if rep.incomplete else "")
+        out.print(aggregate_table(rep.aggregate, rep.grid, title))
     out.print(f"wrote {rep.html} and {len(rep.images)} plots")
     return 0
 
@@ -274,10 +280,18 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     w.add_argument("--chunk-size", type=int, help="runs per task sent to a worker")
     w.add_argument("--out", help="output folder (default: sweeps/<scenario>)")
-    w.add_argument("--resume", action="store_true", help="continue an interrupted sweep")
+    w.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue an interrupted sweep, or add seeds to a finished one",
+    )
     w.add_argument("--force", action="store_true", help="replace the output folder")
     w.add_argument("--dask", metavar="ADDRESS", help="run on a Dask cluster, e.g. tcp://host:8786")
-    w.add_argument("--quiet", action="store_true", help="no progress bar")
+    w.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no progress (a bar on a terminal, otherwise a log line every 30 s)",
+    )
 
     rp = sub.add_parser("report", help="plots and an HTML page for a run or a sweep folder")
     rp.add_argument("dir", help="a folder written by `abm run` or `abm sweep`")
@@ -300,8 +314,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     out = Console(highlight=False, markup=False, width=None if sys.stdout.isatty() else 160)
     try:
         args = build_parser().parse_args(argv)
-        if getattr(args, "seeds", 1) < 1 or getattr(args, "workers", 1) < 1:
-            raise UsageError("--seeds and --workers must be at least 1")
+        for flag in ("seeds", "workers", "chunk_size"):
+            value = getattr(args, flag, None)
+            if value is not None and value < 1:
+                name = flag.replace("_", "-")
+                raise UsageError(f"--{name} must be an integer >= 1, got {value}")
         return COMMANDS[args.command](args, out)
     except SystemExit as exc:  # --help
         return int(exc.code or 0)

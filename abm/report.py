@@ -26,7 +26,7 @@ import pandas as pd
 from .batch.aggregate import aggregate
 from .batch.io import atomic_dir
 from .batch.metrics import DESCRIPTIONS, METRICS, WATERFALL_METRICS
-from .batch.sweep import read_runs
+from .batch.sweep import read_runs, sweep_status
 
 DPI = 90
 
@@ -38,6 +38,8 @@ class Report:
     summary: dict[str, Any] | None = None
     aggregate: pd.DataFrame | None = None
     grid: list[str] = field(default_factory=list)
+    incomplete: str | None = None
+    """Why a sweep's report covers only part of it (None: the sweep is complete)."""
 
 
 def report(directory: str | os.PathLike, *, overwrite: bool = True) -> Report:
@@ -207,10 +209,11 @@ _RUN_PLOTS = (
 
 # -- a sweep ----------------------------------------------------------------------------
 def _sweep_report(d: Path, overwrite: bool) -> Report:
-    spec = json.loads((d / "sweep.json").read_text())
+    spec = sweep_status(d)
     runs = read_runs(d)
     if runs.empty:
         raise ValueError(f"{d} has no finished runs yet")
+    incomplete = spec["incomplete"]
     grid = [p for p in spec.get("grid", {}) if p in runs.columns]
     agg = aggregate(runs, grid)
     metrics = [m for m in METRICS if m in runs.columns and m != "fund_depleted_step"]
@@ -233,6 +236,7 @@ def _sweep_report(d: Path, overwrite: bool) -> Report:
         body = [
             f"<h1>Sweep: {html.escape(str(spec.get('scenario')))}, {len(runs)} runs, "
             f"{spec.get('steps')} steps each</h1>",
+            *([f'<p class="warning">{html.escape(incomplete)}</p>'] if incomplete else []),
             "<p>VaR: 95th percentile of bad debt the insurance fund did not cover. "
             "LaR: 95th percentile of liquidated notional. Bands: 5th to 95th percentile "
             "over seeds; solid line: median; dashed: mean.</p>",
@@ -240,7 +244,13 @@ def _sweep_report(d: Path, overwrite: bool) -> Report:
             *_figures(images),
         ]
         (tmp / "index.html").write_text(_page(f"abm sweep {d.name}", body))
-    return Report(dest / "index.html", [dest / n for n, _ in images], aggregate=agg, grid=grid)
+    return Report(
+        dest / "index.html",
+        [dest / n for n, _ in images],
+        aggregate=agg,
+        grid=grid,
+        incomplete=incomplete,
+    )
 
 
 def _slug(text: str) -> str:
@@ -329,6 +339,7 @@ def _page(title: str, body: list[str]) -> str:
         "table{border-collapse:collapse;font-size:12px;margin:1em 0;display:block;overflow-x:auto}"
         "td,th{border:1px solid #ccc;padding:2px 6px;text-align:right;white-space:nowrap}"
         "figure{display:inline-block;margin:0.5em}figcaption{font-size:12px;color:#555}"
+        ".warning{background:#fde8e8;border:1px solid #c00;padding:0.5em;font-weight:bold}"
     )
     return (
         f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"

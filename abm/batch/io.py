@@ -1,4 +1,11 @@
-"""Writing results safely: parquet-safe frames, folders that appear whole or not at all."""
+"""Writing results safely: parquet-safe frames, folders that appear whole or not at all.
+
+Every file is written to a temporary name and renamed into place, so a process killed at
+any moment leaves either the old file or the new one, plus perhaps a stale temporary that
+the next writer cleans up. `boundary` is called at each write boundary (after the
+temporary is written, after the rename, after each removal); kill tests set it to stop
+the process at a chosen boundary.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +15,7 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -19,6 +26,15 @@ import pandas as pd
 
 class OutputExistsError(ValueError):
     """The output folder is already there and the caller did not ask to replace it."""
+
+
+boundary: Callable[[str], None] | None = None
+"""Called with a short label at every write boundary (None: nothing is called)."""
+
+
+def _boundary(label: str) -> None:
+    if boundary is not None:
+        boundary(label)
 
 
 def parquet_safe(frame: pd.DataFrame) -> pd.DataFrame:
@@ -59,24 +75,26 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def write_parquet(frame: pd.DataFrame, path: Path) -> None:
-    """Write `frame` (made parquet-safe) to `path` through a temporary file and a rename."""
+def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    """`write(tmp)` to a temporary next to `path`, then rename it to `path`."""
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:
-        parquet_safe(frame).to_parquet(tmp, index=False)
+        write(tmp)
+        _boundary(f"written {tmp.name}")
         os.replace(tmp, path)
+        _boundary(f"renamed {path.name}")
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    """Write `frame` (made parquet-safe) to `path` through a temporary file and a rename."""
+    _atomic_write(path, lambda tmp: parquet_safe(frame).to_parquet(tmp, index=False))
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
     """Write `frame` as CSV to `path` through a temporary file and a rename."""
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        frame.to_csv(tmp, index=False)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    _atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False))
 
 
 def jsonable(value: Any) -> Any:
@@ -100,12 +118,28 @@ def jsonable(value: Any) -> Any:
 
 
 def write_json(data: Any, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        tmp.write_text(json.dumps(jsonable(data), indent=2) + "\n")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    _atomic_write(path, lambda tmp: tmp.write_text(json.dumps(jsonable(data), indent=2) + "\n"))
+
+
+def remove_tree(path: Path) -> None:
+    """Remove a folder file by file (each removal a write boundary), then the folder."""
+    if not path.is_dir():
+        return
+    for child in sorted(path.iterdir()):
+        if child.is_dir():
+            shutil.rmtree(child, ignore_errors=True)
+        else:
+            child.unlink(missing_ok=True)
+        _boundary(f"removed {child.name}")
+    path.rmdir()
+    _boundary(f"removed {path.name}/")
+
+
+def remove_stale(folder: Path) -> None:
+    """Remove the temporaries a killed writer left in `folder` and its subfolders."""
+    if folder.is_dir():
+        for tmp in folder.rglob(".*.tmp"):
+            tmp.unlink(missing_ok=True)
 
 
 def check_free(out: Path, overwrite: bool, hint: str = "use --force to replace it") -> None:
@@ -114,13 +148,38 @@ def check_free(out: Path, overwrite: bool, hint: str = "use --force to replace i
         raise OutputExistsError(f"{out} already exists; {hint}")
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
+
+
+def remove_dead_temporaries(out: Path) -> None:
+    """Remove the ``.NAME.tmp-PID-*`` folders that killed writers of `out` left behind."""
+    if not out.parent.is_dir():
+        return
+    for tmp in out.parent.glob(f".{out.name}.tmp-*"):
+        pid = tmp.name.removeprefix(f".{out.name}.tmp-").split("-", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 @contextmanager
 def atomic_dir(out: str | os.PathLike, *, overwrite: bool = False) -> Iterator[Path]:
-    """Yield a temporary folder next to `out` that becomes `out` only if the block succeeds."""
+    """Yield a temporary folder next to `out` that becomes `out` only if the block succeeds.
+
+    The temporary is named after this process (``.NAME.tmp-PID-*``), so the next writer
+    of `out` can tell a dead writer's leftovers from a live one's and remove them.
+    """
     out = Path(out)
     check_free(out, overwrite)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    remove_dead_temporaries(out)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-{os.getpid()}-", dir=out.parent))
     try:
         yield tmp
     except BaseException:

@@ -19,14 +19,11 @@ missing (grid point, seed) pairs.
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import itertools
 import json
 import math
-import multiprocessing
 import os
 import shutil
-import sys
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -39,9 +36,20 @@ import pandas as pd
 from ..agents.clock import step_of
 from ..scenarios import ScenarioError, load_scenario, parse_assignment, parse_values
 from .aggregate import aggregate_long, methods, wide
-from .io import OutputExistsError, check_free, jsonable, write_csv, write_json, write_parquet
+from .executors import DaskRunner, PoolRunner, Runner, report_run
+from .io import (
+    OutputExistsError,
+    check_free,
+    jsonable,
+    remove_stale,
+    remove_tree,
+    write_csv,
+    write_json,
+    write_parquet,
+)
 from .metrics import summarize
-from .run import provenance, simulate, timeseries_frame
+from .progress import Progress, make_progress
+from .run import package_version, provenance, simulate, timeseries_frame
 
 KEYS = ("point", "seed")
 
@@ -93,11 +101,14 @@ def run_chunk(chunk: Sequence[tuple[int, int, dict[str, Any], int]]) -> list[dic
         model = simulate({**kwargs, "rng": seed, "agent_sample_period": 0}, steps)
         metrics = summarize(timeseries_frame(model), model.exchange.fund.depleted_below)
         rows.append({"point": point, "seed": seed, "steps": step_of(model), **metrics})
+        report_run()
     return rows
 
 
 # -- results on disk --------------------------------------------------------------------
 def read_runs(out: Path) -> pd.DataFrame:
+    """Every finished run in a sweep folder, each once: `runs.parquet` and the parts
+    (a sweep killed after writing `runs.parquet` may still hold the parts it merged)."""
     frames = []
     if (out / "runs.parquet").exists():
         frames.append(pd.read_parquet(out / "runs.parquet"))
@@ -106,7 +117,24 @@ def read_runs(out: Path) -> pd.DataFrame:
         frames.extend(pd.read_parquet(p) for p in sorted(parts.glob("part-*.parquet")))
     if not frames:
         return pd.DataFrame(columns=list(KEYS))
-    return pd.concat(frames, ignore_index=True)
+    runs = pd.concat(frames, ignore_index=True)
+    return runs.drop_duplicates(list(KEYS), keep="first", ignore_index=True)
+
+
+def sweep_status(out: Path) -> dict[str, Any]:
+    """What a sweep folder holds: its settings, how many of the runs it asked for are on
+    disk (``runs_done`` of ``runs_total``) and, if some are missing, ``incomplete``: a
+    sentence saying so (None when every run is there)."""
+    spec = json.loads((out / "sweep.json").read_text())
+    done = len(read_runs(out))
+    total = len(grid_points(spec.get("grid", {}))) * len(spec.get("seeds", []))
+    incomplete = None
+    if done < total:
+        incomplete = (
+            f"incomplete sweep: {done} of {total} runs finished; "
+            "continue it with `abm sweep ... --resume`"
+        )
+    return {**spec, "runs_done": done, "runs_total": total, "incomplete": incomplete}
 
 
 def _rows_frame(rows: list[dict[str, Any]], points: list[dict[str, Any]]) -> pd.DataFrame:
@@ -129,43 +157,22 @@ class SweepResult:
     out: Path | None = None
     aggregate_long: pd.DataFrame | None = None
     """The aggregate in long form: one row per grid point, metric and statistic."""
-
-
-# -- executors --------------------------------------------------------------------------
-def _executor(workers: int, dask: Any) -> tuple[cf.Executor | None, Callable[[bool], None]]:
-    """A concurrent.futures executor for the chunks (None: run in this process) and its
-    `close(aborted)`; an aborted sweep stops its workers at once instead of letting them
-    finish the chunks already handed out."""
-    if dask is not None:
-        from distributed import Client
-
-        client = dask if isinstance(dask, Client) else Client(dask, set_as_default=False)
-        executor = client.get_executor(pure=False)
-
-        def close_dask(aborted: bool) -> None:
-            executor.shutdown(wait=not aborted)
-            if client is not dask:
-                client.close()
-
-        return executor, close_dask
-    if workers <= 1:
-        return None, lambda aborted: None
-    # fork on Linux: workers start at once and scripts need no `if __name__ == "__main__"`
-    ctx = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
-    pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
-
-    def close_pool(aborted: bool) -> None:
-        processes = list((pool._processes or {}).values())  # private, but stable since 3.2
-        pool.shutdown(wait=not aborted, cancel_futures=aborted)
-        if aborted:
-            for proc in processes:
-                proc.terminate()
-
-    return pool, close_pool
+    elapsed: float = 0.0
+    """Seconds this call took; `sweep.json` keeps the total over every call."""
 
 
 def _chunks(items: list, size: int) -> list[list]:
     return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def count(name: str, value: Any, *, optional: bool = False) -> int | None:
+    """`value` as an integer >= 1 (None allowed when `optional`), else one clear error."""
+    if value is None and optional:
+        return None
+    ok = isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
+    if not ok or value < 1:
+        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+    return int(value)
 
 
 def run_sweep(
@@ -181,7 +188,7 @@ def run_sweep(
     overwrite: bool = False,
     dask: Any = None,
     chunk_size: int | None = None,
-    progress: bool = False,
+    progress: bool | Progress | None = None,
     on_chunk: Callable[[list[dict[str, Any]]], None] | None = None,
 ) -> SweepResult:
     """Run `scenario` at every grid point x seed; return the runs and the aggregate table.
@@ -192,9 +199,15 @@ def run_sweep(
     (`chunk_size` runs each); `dask` is a scheduler address (``"tcp://host:8786"``) or a
     `distributed.Client` to run them on a cluster instead. With `out`, run summaries are
     saved as they finish (`runs.parquet` at the end, with `aggregate.parquet`/`.csv`),
-    and `resume=True` continues an interrupted sweep without redoing finished runs.
-    `on_chunk(rows)` is called after each finished chunk has been saved.
+    and `resume=True` continues an interrupted sweep, or extends a finished one with
+    more seeds, without redoing finished runs. `progress` (default: on) shows a bar on a
+    terminal and a plain line every 30 s elsewhere; pass `False` to silence it or a
+    `Progress` to drive it. `on_chunk(rows)` is called after each chunk has been saved.
     """
+    bar = make_progress(progress)
+    clock_start = bar.clock()
+    workers = count("workers", workers)
+    chunk_size = count("chunk_size", chunk_size, optional=True)
     grid = parse_grid(grid) if grid is not None and not isinstance(grid, Mapping) else grid
     grid = {k: list(v) for k, v in (grid or {}).items()}
     for path, values in grid.items():
@@ -217,44 +230,59 @@ def run_sweep(
             "intervals": methods(),
         }
     )
+    runner = DaskRunner(dask, package_version()) if dask is not None else None
+    try:
+        if isinstance(runner, DaskRunner):
+            runner.check_readable(sorted({p for sc in resolved if (p := sc.market.replay_path)}))
+        return _run(
+            spec, points, jobs, seeds, runner, workers, out, resume, overwrite, chunk_size,
+            bar, on_chunk, clock_start,
+        )  # fmt: skip
+    finally:
+        if runner is not None:
+            runner.close(True)
 
+
+def _run(
+    spec, points, jobs, seeds, runner, workers, out, resume, overwrite, chunk_size,
+    bar, on_chunk, clock_start,
+) -> SweepResult:  # fmt: skip
     done = pd.DataFrame(columns=list(KEYS))
     out_path = Path(out) if out is not None else None
+    before = 0.0
     if out_path is not None:
-        done = _prepare(out_path, spec, resume=resume, overwrite=overwrite)
+        done, before = _prepare(out_path, spec, resume=resume, overwrite=overwrite)
     finished = set(zip(done["point"].astype(int), done["seed"].astype(int), strict=True))
     todo = [(p, s) for p in range(len(points)) for s in seeds if (p, s) not in finished]
-    workers = max(1, int(workers))
+    if runner is None and todo:
+        runner = PoolRunner(workers) if workers > 1 else Runner()
+    slots = runner.slots if runner is not None else 1
     if chunk_size is None:
         # Many small chunks per worker, so that runs of uneven length still keep every
         # worker busy to the end; at most 50 runs per chunk bounds what a crash loses.
-        chunk_size = max(1, min(50, math.ceil(len(todo) / (16 * workers)))) if todo else 1
+        chunk_size = max(1, min(50, math.ceil(len(todo) / (16 * slots)))) if todo else 1
     tasks = [[(p, s, *jobs[p]) for p, s in c] for c in _chunks(todo, chunk_size)]
 
     new_rows: list[dict[str, Any]] = []
-    executor, close = _executor(workers, dask) if tasks else (None, lambda aborted: None)
-    bar: _Bar | _NoBar = _NoBar()
+    bar.start(len(points) * len(seeds), len(finished))
     aborted = True
     try:
-        if executor is None:
-            results = (run_chunk(t) for t in tasks)
-        else:  # submit everything before the progress bar starts its thread
-            futures = [executor.submit(run_chunk, t) for t in tasks]
-            results = (f.result() for f in cf.as_completed(futures))
-        bar = _progress(progress, len(points) * len(seeds), len(finished))
-        for rows in results:
-            if out_path is not None:
-                part = out_path / "parts" / f"part-{uuid.uuid4().hex}.parquet"
-                write_parquet(_rows_frame(rows, points), part)
-            new_rows.extend(rows)
-            bar.advance(len(rows))
-            if on_chunk is not None:
-                on_chunk(rows)
+        if tasks:
+            for rows in runner.results(run_chunk, tasks, bar.advance):
+                if out_path is not None:
+                    part = out_path / "parts" / f"part-{uuid.uuid4().hex}.parquet"
+                    write_parquet(_rows_frame(rows, points), part)
+                new_rows.extend(rows)
+                if on_chunk is not None:
+                    on_chunk(rows)
+                bar.update(len(new_rows))
         aborted = False
     finally:
-        close(aborted)
+        if runner is not None and not isinstance(runner, DaskRunner):
+            runner.close(aborted)
         bar.stop()
 
+    grid = spec["grid"]
     frames = [df for df in (done, _rows_frame(new_rows, points)) if len(df)]
     runs = pd.concat(frames, ignore_index=True) if frames else _rows_frame([], points)
     runs = runs.sort_values(list(KEYS), kind="stable").reset_index(drop=True)
@@ -263,74 +291,58 @@ def run_sweep(
     runs = runs[[*KEYS, *grid, *(c for c in runs.columns if c not in (*KEYS, *grid))]]
     long = aggregate_long(runs, list(grid))
     agg = wide(long, list(grid))
+    elapsed = bar.clock() - clock_start
     if out_path is not None:
         write_parquet(runs, out_path / "runs.parquet")
         write_parquet(agg, out_path / "aggregate.parquet")
         write_csv(agg, out_path / "aggregate.csv")
         write_csv(long, out_path / "aggregate_long.csv")
-        shutil.rmtree(out_path / "parts", ignore_errors=True)
-        write_json({**spec, "complete": True, **provenance()}, out_path / "sweep.json")
+        remove_tree(out_path / "parts")
+        meta = {"complete": True, **provenance(), "elapsed_seconds": before + elapsed}
+        write_json({**spec, **meta}, out_path / "sweep.json")
     return SweepResult(
-        runs=runs, aggregate=agg, executed=len(new_rows), out=out_path, aggregate_long=long
+        runs=runs,
+        aggregate=agg,
+        executed=len(new_rows),
+        out=out_path,
+        aggregate_long=long,
+        elapsed=elapsed,
     )
 
 
-def _prepare(out: Path, spec: dict[str, Any], *, resume: bool, overwrite: bool) -> pd.DataFrame:
-    """Create or reopen the sweep folder; return the runs already finished in it."""
+def _prepare(
+    out: Path, spec: dict[str, Any], *, resume: bool, overwrite: bool
+) -> tuple[pd.DataFrame, float]:
+    """Create or reopen the sweep folder; return the runs already finished in it and the
+    seconds earlier calls spent. A resume may add seeds; anything else must match."""
     meta = out / "sweep.json"
+    if resume:
+        remove_stale(out)
     if resume and meta.exists():
         old = json.loads(meta.read_text())
-        changed = [
-            k for k in ("scenario", "config", "grid", "seeds", "steps") if old.get(k) != spec[k]
-        ]
+        changed = [k for k in ("scenario", "config", "grid", "steps") if old.get(k) != spec[k]]
+        if not set(old.get("seeds", ())) <= set(spec["seeds"]):
+            changed.append("seeds (a resume may only add seeds)")
         if changed:
             raise OutputExistsError(
                 f"{out} holds a sweep with different {', '.join(changed)}; "
                 "resume it with the same settings, or use --force to start over"
             )
-        return read_runs(out)
+        before = float(old.get("elapsed_seconds") or 0.0)
+        if old.get("seeds") != spec["seeds"]:
+            write_json({**old, **spec, "complete": False, **provenance()}, meta)
+        (out / "parts").mkdir(exist_ok=True)
+        return read_runs(out), before
     if resume and out.exists() and any(out.iterdir()):
         raise OutputExistsError(f"{out} is not a sweep folder (no sweep.json); cannot resume it")
     if not resume:
         check_free(out, overwrite, "use --resume to continue it or --force to start over")
         if overwrite and out.exists():
             shutil.rmtree(out)
-    (out / "parts").mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
     write_json({**spec, "complete": False, **provenance()}, meta)
-    return pd.DataFrame(columns=list(KEYS))
-
-
-class _NoBar:
-    def advance(self, n: int) -> None: ...
-
-    def stop(self) -> None: ...
-
-
-class _Bar:
-    def __init__(self, total: int, completed: int) -> None:
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-        self.progress = Progress(
-            "[progress.description]{task.description}",
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            console=Console(stderr=True),
-            transient=True,
-        )
-        self.task = self.progress.add_task("runs", total=total, completed=completed)
-        self.progress.start()
-
-    def advance(self, n: int) -> None:
-        self.progress.advance(self.task, n)
-
-    def stop(self) -> None:
-        self.progress.stop()
-
-
-def _progress(on: bool, total: int, completed: int) -> _Bar | _NoBar:
-    return _Bar(total, completed) if on else _NoBar()
+    (out / "parts").mkdir(exist_ok=True)
+    return pd.DataFrame(columns=list(KEYS)), 0.0
 
 
 def sweep(
