@@ -93,7 +93,7 @@ DEFAULTS: dict[str, Any] = {
     "initial_fund": 250_000.0,
     "treasury": 2_000_000.0,
     "shock_size": 0.0,
-    "shock_step": 300,
+    "shock_hour": 300.0,
     "agent_sample_period": 10,
 }
 """Values used when neither a keyword nor a scenario sets them."""
@@ -182,7 +182,7 @@ class ExchangeModel(mesa.Model):
         initial_fund: float | None = None,
         treasury: float | None = None,
         shock_size: float | None = None,
-        shock_step: int | None = None,
+        shock_hour: float | None = None,
         cascade_impact: float | None = None,
         replay_path: str | None = None,
         agent_sample_period: int | None = None,
@@ -222,12 +222,12 @@ class ExchangeModel(mesa.Model):
             raise ValueError(f"unknown model settings {unknown}")
         get = settings.get
         n_traders, initial_fund, treasury = get("n_traders"), get("initial_fund"), get("treasury")
-        shock_size, shock_step = get("shock_size"), get("shock_step")
+        shock_size, shock_hour = get("shock_size"), get("shock_hour")
         n_traders = int(check_range("n_traders", n_traders, 0, 10_000_000))
         check_range("initial_fund", initial_fund, 0.0, 1e15)
         check_range("treasury", treasury, 0.0, 1e15)
         check_range("shock_size", shock_size, 0.0, 1.0, hi_open=True)
-        check_range("shock_step", shock_step, 0, 10**9)
+        check_range("shock_hour", shock_hour, 0, 1e9)
         self.agent_sample_period = int(
             check_range("agent_sample_period", get("agent_sample_period"), 0, 10**9)
         )
@@ -248,14 +248,16 @@ class ExchangeModel(mesa.Model):
         if get("replay_path") is not None:
             changes["replay_path"] = str(get("replay_path"))
         if shock_size > 0:
-            changes["shocks"] = (*mp.shocks, FlashCrash(start=int(shock_step), drop=shock_size))
-        mp = dataclasses.replace(mp, **changes)
-
+            changes["shocks"] = (*mp.shocks, FlashCrash(start=float(shock_hour), drop=shock_size))
         self.trader_params = _params(TraderParams, get("traders"), "traders")
         if get("leverage_appetite") is not None:
             self.trader_params = dataclasses.replace(
                 self.trader_params, appetite=get("leverage_appetite")
             )
+        tp = self.trader_params
+        looks_back = max(tp.momentum_lookback, tp.reversion_window) / mp.step_hours
+        changes["history"] = max(mp.history, math.ceil(looks_back) + 2)
+        mp = dataclasses.replace(mp, **changes)
         self.liquidator_params = _params(LiquidatorParams, get("liquidators"), "liquidators")
         self.lp_params = _params(LPParams, get("lps"), "lps")
 
@@ -277,7 +279,8 @@ class ExchangeModel(mesa.Model):
         self.vault_yield = 0.0
         self.liquidation_queue: list[tuple[int, float, float, float]] = []
         self.engine_liquidations = 0
-        self._share_prices: deque[float] = deque(maxlen=self.lp_params.window + 1)
+        clock = self.exchange.clock
+        self._share_prices: deque[float] = deque(maxlen=clock.steps(self.lp_params.window) + 1)
         self.traders_by_slot: list[Trader | None] = [None] * n_traders
         self._wake = np.full(n_traders, np.inf)
         self.trader_state = TraderState(n_traders)
@@ -302,7 +305,9 @@ class ExchangeModel(mesa.Model):
             for k in range(lqp.count)
         ]
         self._add_traders(list(range(n_traders)))
-        self.governance = Governance(gp, governance_rng, self.exchange)
+        self.governance = Governance(
+            gp, governance_rng, self.exchange, step_hours=self.exchange.clock.step_hours
+        )
         create_governance_agents(self)
 
         self.metrics: dict[str, float] = {}
@@ -344,7 +349,7 @@ class ExchangeModel(mesa.Model):
         drawn = self.trader_params.draw(self.trader_rng, idx.size)
         self.trader_state.assign(idx, drawn)
         self._wake[idx] = step_of(self) + self.trader_rng.geometric(
-            self.trader_params.activity, idx.size
+            self.exchange.clock.chance(self.trader_params.activity), idx.size
         )
         for k, slot in enumerate(slots):
             self.exchange.fund_wallet(slot, float(drawn["wealth"][k]))
@@ -364,7 +369,8 @@ class ExchangeModel(mesa.Model):
     def _arrivals(self) -> None:
         if not self._free or self.trader_params.arrival_rate <= 0:
             return
-        n = min(int(self.trader_rng.poisson(self.trader_params.arrival_rate)), len(self._free))
+        expected = self.exchange.clock.amount(self.trader_params.arrival_rate)
+        n = min(int(self.trader_rng.poisson(expected)), len(self._free))
         self._add_traders([self._free.pop(0) for _ in range(n)])
 
     def wake(self, slots, steps) -> None:

@@ -95,7 +95,7 @@ def slider_values(model: ExchangeModel) -> dict[str, Any]:
         "fund_fee_share": float(p.fund_fee_share),
         "initial_fund": float(s["initial_fund"]),
         "shock_size": float(s["shock_size"]),
-        "shock_step": int(s["shock_step"]),
+        "shock_hour": float(s["shock_hour"]),
     }
     gov = getattr(model, "governance", None)
     if accepts("governance_enabled"):
@@ -156,7 +156,7 @@ def model_params(preset: str, model: ExchangeModel) -> dict[str, Any]:
         "initial_fund": slider("Initial insurance fund ($)", "initial_fund", 0.0, 2e6, 25_000.0),
         # The model adds this crash to the preset's own shocks (see the Info text).
         "shock_size": slider("Extra flash crash: size (fraction)", "shock_size", 0.0, 0.6, 0.01),
-        "shock_step": slider("Extra flash crash: at step", "shock_step", 10, 2000, 10),
+        "shock_hour": slider("Extra flash crash: at hour", "shock_hour", 10, 2000, 10),
     }
     if "governance_enabled" in v:
         params["governance_enabled"] = {

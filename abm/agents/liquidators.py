@@ -1,6 +1,6 @@
 """Liquidation bots: they compete for the most rewarding positions below maintenance.
 
-Each bot has capital, pays gas per liquidation and can do only `throughput` per step. A
+Each bot has capital, pays gas per liquidation and can do only `throughput` an hour. A
 position whose reward (penalty share plus keeper fee) is below the gas waits for the
 protocol's engine, which closes whatever the bots left (`Exchange.engine_liquidate`), so
 no penalty or gas setting leaves a position below maintenance open. A position larger
@@ -22,14 +22,15 @@ class LiquidatorParams:
     count: int = 5
     capital: float = 200_000.0
     gas_cost: float = 5.0
-    throughput: int = 20
+    throughput: float = 20.0
+    """Liquidations per hour."""
     capital_leverage: float = 20.0
 
     def __post_init__(self) -> None:
         check_range("liquidators.count", self.count, 0, 10_000)
         check_range("liquidators.capital", self.capital, 0.0, 1e15)
         check_range("liquidators.gas_cost", self.gas_cost, 0.0, 1e9)
-        check_range("liquidators.throughput", self.throughput, 1, 10**7)
+        check_range("liquidators.throughput", self.throughput, 0.0, 1e7, lo_open=True)
         check_range("liquidators.capital_leverage", self.capital_leverage, 0.0, 1e6, lo_open=True)
 
 
@@ -42,7 +43,7 @@ class Liquidator(mesa.Agent):
         name: str,
         capital: float,
         gas_cost: float,
-        throughput: int,
+        throughput: float,
         capital_leverage: float,
     ) -> None:
         super().__init__(model)
@@ -50,7 +51,8 @@ class Liquidator(mesa.Agent):
         self.account = ex.ledger.open(name)
         ex.ledger.deposit(self.account, capital, source="liquidator_capital")
         self.gas_cost = gas_cost
-        self.throughput = throughput
+        self.per_step = model.exchange.clock.amount(throughput)
+        self.allowance = max(1.0, self.per_step)
         self.capital_leverage = capital_leverage
         self.done = 0
 
@@ -67,10 +69,12 @@ class Liquidator(mesa.Agent):
         ex = self.model.exchange
         queue = self.model.liquidation_queue
         budget = self.capital * self.capital_leverage
-        can_pay = int(self.capital // self.gas_cost) if self.gas_cost > 0 else self.throughput
+        self.allowance = min(self.allowance + self.per_step, max(1.0, self.per_step))
+        can_do = int(self.allowance + 1e-9)
+        can_pay = int(self.capital // self.gas_cost) if self.gas_cost > 0 else can_do
         chosen: list[int] = []
         caps: list[float] = []
-        while len(chosen) < min(self.throughput, can_pay) and queue and budget > 0:
+        while len(chosen) < min(can_do, can_pay) and queue and budget > 0:
             slot, reward, closed, fraction = queue[0]
             share = min(1.0, budget / closed) if closed > 0 else 1.0
             if reward * share < self.gas_cost:
@@ -83,4 +87,5 @@ class Liquidator(mesa.Agent):
             return
         done = ex.liquidate_many(np.array(chosen), self.account, np.array(caps))
         ex.ledger.withdraw(self.account, self.gas_cost * len(done), sink="gas")
+        self.allowance -= len(done)
         self.done += len(done)

@@ -21,10 +21,12 @@ class LPParams:
     capital: float = 6_000_000.0
     deposited: float = 0.8
     activity: float = 0.1
+    """Chance per hour that an LP reviews its stake."""
     hurdle: float = 0.10
     run_threshold: float = 0.3
     run_share: float = 0.5
-    window: int = 168
+    window: float = 168.0
+    """Hours of share-price history behind the yield an LP compares with its hurdle."""
 
     def __post_init__(self) -> None:
         check_range("lps.count", self.count, 0, 100_000)
@@ -34,7 +36,7 @@ class LPParams:
         check_range("lps.hurdle", self.hurdle, -1.0, 10.0)
         check_range("lps.run_threshold", self.run_threshold, 0.0, 10.0)
         check_range("lps.run_share", self.run_share, 0.0, 1.0)
-        check_range("lps.window", self.window, 1, 10**6)
+        check_range("lps.window", self.window, 0.0, 1e6, lo_open=True)
 
 
 class LiquidityProvider(mesa.Agent):
@@ -59,7 +61,7 @@ class LiquidityProvider(mesa.Agent):
         losses = ex.stats.adl_volume + ex.stats.socialized_loss
         shocked = losses > self._seen_losses
         self._seen_losses = losses
-        if not shocked and self.random.random() >= p.activity:
+        if not shocked and self.random.random() >= ex.clock.chance(p.activity):
             return
         shares = ex.vault.shares.get(self.account, 0.0)
         health = model.fund_confidence

@@ -26,7 +26,10 @@ STYLES = ("noise", "momentum", "mean_reversion", "gambler")
 
 @dataclass
 class TraderParams:
-    """Distributions traders are drawn from; one step is one hour by default."""
+    """Distributions traders are drawn from. Times are in hours: `holding_mean` (mean
+    holding time), the momentum look-back and the mean-reversion window; `activity` is the
+    chance per hour that a trader looks at the market, `arrival_rate` new traders per
+    hour."""
 
     mix: dict[str, float] = field(
         default_factory=lambda: {
@@ -52,8 +55,8 @@ class TraderParams:
     holding_mean: float = 48.0
     adjust: float = 0.2
     activity: float = 0.02
-    momentum_lookback: int = 24
-    reversion_window: int = 48
+    momentum_lookback: float = 24.0
+    reversion_window: float = 48.0
     appetite: float = 1.0
     appetite_sensitivity: float = 0.3
     exit_after_loss: float = 0.5
@@ -79,11 +82,11 @@ class TraderParams:
         check_range("traders.leverage_sigma", self.leverage_sigma, 0.0, 5.0)
         check_range("traders.stake_min", self.stake_min, 0.0, 1.0, lo_open=True)
         check_range("traders.stake_max", self.stake_max, self.stake_min, 1.0)
-        check_range("traders.holding_mean", self.holding_mean, 1.0, 1e9)
+        check_range("traders.holding_mean", self.holding_mean, 0.0, 1e9, lo_open=True)
         check_range("traders.adjust", self.adjust, 0.0, 1.0)
         check_range("traders.activity", self.activity, 0.0, 1.0, lo_open=True)
-        check_range("traders.momentum_lookback", self.momentum_lookback, 1, 10_000)
-        check_range("traders.reversion_window", self.reversion_window, 2, 10_000)
+        check_range("traders.momentum_lookback", self.momentum_lookback, 0.0, 1e5, lo_open=True)
+        check_range("traders.reversion_window", self.reversion_window, 0.0, 1e5, lo_open=True)
         check_range("leverage_appetite", self.appetite, 0.0, 10.0, lo_open=True)
         check_range("traders.appetite_sensitivity", self.appetite_sensitivity, 0.0, 5.0)
         check_range("traders.exit_after_loss", self.exit_after_loss, 0.0, 1.0)
@@ -233,8 +236,11 @@ def act(model, slots: np.ndarray) -> None:
     wallet = ex.ledger.balances_of(book.wallet_ids[slots])
     style = st.style[slots]
     signal = np.zeros(n)
-    signal[style == MOMENTUM] = ex.market.log_return(tp.momentum_lookback)
-    signal[style == MEAN_REVERSION] = -ex.market.deviation_from_mean(tp.reversion_window)
+    clock = ex.clock
+    signal[style == MOMENTUM] = ex.market.log_return(clock.steps(tp.momentum_lookback))
+    signal[style == MEAN_REVERSION] = -ex.market.deviation_from_mean(
+        clock.steps(tp.reversion_window, minimum=2)
+    )
     direction = np.sign(signal)
 
     holding = (size != 0) & ~leave
@@ -265,7 +271,7 @@ def act(model, slots: np.ndarray) -> None:
     )
     fresh = slots[growing][accepted & opening[growing]]
     st.opened_at[fresh] = now
-    st.hold_for[fresh] = rng.geometric(1.0 / tp.holding_mean, fresh.size)
+    st.hold_for[fresh] = rng.geometric(min(1.0, clock.step_hours / tp.holding_mean), fresh.size)
 
     by_slot = model.traders_by_slot
     for slot in slots[leave].tolist():
@@ -274,7 +280,7 @@ def act(model, slots: np.ndarray) -> None:
         model.trader_leaves(by_slot[slot], reason="broke")
 
     stay = slots[~(leave | broke)]
-    wait = rng.geometric(tp.activity, stay.size)
+    wait = rng.geometric(clock.chance(tp.activity), stay.size)
     open_now = book.size[stay] != 0
     exit_in = st.opened_at[stay] + st.hold_for[stay] - now
     wait = np.where(open_now, np.maximum(1, np.minimum(wait, exit_in)), wait)

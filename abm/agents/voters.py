@@ -95,7 +95,7 @@ class RiskSteward(mesa.Agent):
 
     It is also the guardian: while the fund is depleted its injection takes the emergency
     track. Otherwise it proposes only once the fund has stood on the same side of its band
-    for `patience` steps in a row, so the ramp-up of open interest at the start of a run
+    for `patience` hours in a row, so the ramp-up of open interest at the start of a run
     or a passing spike does not trigger a proposal. It remembers the last open interest
     it could infer from fund health, to size an injection into an empty fund.
     """
@@ -127,7 +127,7 @@ class RiskSteward(mesa.Agent):
         emergency = health.depleted and gov.governor.params.emergency_fast_track
         if gov.governor.live_proposal(self.holder, emergency) is not None:
             return
-        if not health.depleted and (self.signal == 0 or self.streak < gov.params.patience):
+        if not health.depleted and (self.signal == 0 or self.streak < gov.patience_steps):
             return
         proposal = steward_proposal(
             health,

@@ -110,7 +110,8 @@ class Exchange:
         rng = rng or np.random.default_rng()
         self.market = Market(market or MarketParams(), rng)
         (self.adl_rng,) = rng.spawn(1)
-        self.oracle = Oracle(oracle or OracleParams(), self.market.price)
+        self.clock = self.market.clock
+        self.oracle = Oracle(oracle or OracleParams(), self.market.price, self.clock.step_hours)
         self.stats = Stats()
         self.events: list[dict] = []
         self.step = 0
@@ -149,7 +150,8 @@ class Exchange:
         self.charge_borrow_fees()
 
     def charge_borrow_fees(self) -> float:
-        """Charge every position rate × notional, at most its margin, over the whole book.
+        """Charge every position rate per hour × step length × notional, at most its margin,
+        over the whole book.
 
         Flat slots owe zero, so one pass over the contiguous margin block is cheaper than
         selecting the open slots first.
@@ -158,8 +160,7 @@ class Exchange:
         if self.params.borrow_rate == 0 or book.capacity == 0:
             return 0.0
         owed = np.abs(book.size)
-        owed *= self.params.borrow_rate
-        owed *= self.mark
+        owed *= self.clock.amount(self.params.borrow_rate) * self.mark
         np.minimum(owed, book.margin, out=owed)
         return self._split_fees(book.margin_block, owed, "borrow_fee")
 
@@ -424,7 +425,7 @@ class Exchange:
             self.mark,
             self.params,
             self.depth,
-            self.market.params.step_hours,
+            self.clock.step_hours,
             engine=engine,
             cap=cap,
         )
@@ -578,8 +579,9 @@ class Exchange:
         self.pending.append(Shortfall(slot, side, bankruptcy_price, amount, size, fill_price))
 
     def halt(self, unresolved: float) -> None:
-        """Stop new positions for `halt_steps`: the end of the waterfall."""
-        self.halted_until = max(self.halted_until, self.step + 1 + self.params.halt_steps)
+        """Stop new positions for `halt_hours`: the end of the waterfall."""
+        halt = self.clock.steps(self.params.halt_hours, minimum=0)
+        self.halted_until = max(self.halted_until, self.step + 1 + halt)
         self.record("halt", unresolved=unresolved, until=self.halted_until)
 
     # -- the waterfall's stages (the LossBearers protocol) ------------------------------

@@ -3,8 +3,9 @@
 Price = base × exp(shock offsets + impact). The base is geometric Brownian motion with
 jumps, or a replayed CSV series. Shocks are scripted multiplicative paths (a flash crash,
 a trend). Impact is endogenous: liquidation volume pushes the log price in its direction
-by `impact × volume / depth` and fades by `impact_decay` each step, so a coefficient of 0
-turns liquidation cascades off.
+by `impact × volume / depth` and fades by `impact_decay` each hour, so a coefficient of 0
+turns liquidation cascades off. Every time in the parameters is in hours and every rate
+per hour or per year; `step_hours` sets the step length.
 """
 
 from __future__ import annotations
@@ -16,59 +17,61 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .clock import HOURS_PER_YEAR, Clock
 from .params import check_range
-
-HOURS_PER_YEAR = 24 * 365
 
 
 @dataclass(frozen=True)
 class FlashCrash:
-    """Price falls by `drop` over `duration` steps, then recovers `recovery` of the fall."""
+    """Price falls by `drop` over `duration` hours from hour `start`, then wins back
+    `recovery` of the fall over `recovery_hours`."""
 
-    start: int
+    start: float
     drop: float = 0.3
-    duration: int = 6
+    duration: float = 6.0
     recovery: float = 0.5
-    recovery_steps: int = 24
+    recovery_hours: float = 24.0
 
     def __post_init__(self) -> None:
-        check_range("flash_crash.start", self.start, 0, 10**9)
+        check_range("flash_crash.start", self.start, 0, 1e9)
         check_range("flash_crash.drop", self.drop, 0.0, 1.0, hi_open=True)
-        check_range("flash_crash.duration", self.duration, 1, 10**9)
+        check_range("flash_crash.duration", self.duration, 0.0, 1e9, lo_open=True)
         check_range("flash_crash.recovery", self.recovery, 0.0, 1.0)
-        check_range("flash_crash.recovery_steps", self.recovery_steps, 1, 10**9)
+        check_range("flash_crash.recovery_hours", self.recovery_hours, 0.0, 1e9, lo_open=True)
 
-    def offset(self, t: int) -> float:
+    def offset(self, hour: float, step_hours: float = 1.0) -> float:
+        """Log offset at the end of the step that ends at `hour`."""
         bottom = math.log(1.0 - self.drop)
         settled = math.log(1.0 - self.drop * (1.0 - self.recovery))
-        if t < self.start:
+        u = hour - self.start + step_hours
+        if u <= 0:
             return 0.0
-        if t < self.start + self.duration:
-            return bottom * (t - self.start + 1) / self.duration
-        u = t - self.start - self.duration + 1
-        if u < self.recovery_steps:
-            return bottom + (settled - bottom) * u / self.recovery_steps
+        if u <= self.duration:
+            return bottom * u / self.duration
+        v = u - self.duration
+        if v < self.recovery_hours:
+            return bottom + (settled - bottom) * v / self.recovery_hours
         return settled
 
 
 @dataclass(frozen=True)
 class Trend:
-    """A steady move of `change` (−0.5 = halving) spread over `duration` steps."""
+    """A steady move of `change` (−0.5 = halving) spread over `duration` hours."""
 
-    start: int
+    start: float
     change: float = -0.5
-    duration: int = 500
+    duration: float = 500.0
 
     def __post_init__(self) -> None:
-        check_range("trend.start", self.start, 0, 10**9)
+        check_range("trend.start", self.start, 0, 1e9)
         check_range("trend.change", self.change, -1.0, 100.0, lo_open=True)
-        check_range("trend.duration", self.duration, 1, 10**9)
+        check_range("trend.duration", self.duration, 0.0, 1e9, lo_open=True)
 
-    def offset(self, t: int) -> float:
-        if t < self.start:
+    def offset(self, hour: float, step_hours: float = 1.0) -> float:
+        u = hour - self.start + step_hours
+        if u <= 0:
             return 0.0
-        u = min(t - self.start + 1, self.duration)
-        return math.log1p(self.change) * u / self.duration
+        return math.log1p(self.change) * min(u, self.duration) / self.duration
 
 
 Shock = FlashCrash | Trend
@@ -76,7 +79,8 @@ Shock = FlashCrash | Trend
 
 @dataclass
 class MarketParams:
-    """Price process settings. One step is `step_hours` hours (1 by default)."""
+    """Price process settings. One step is `step_hours` hours (1 by default); jumps and the
+    fading of impact are per hour, volatility and drift per year."""
 
     initial_price: float = 100.0
     annual_vol: float = 0.8
@@ -153,6 +157,9 @@ class Market:
         self.log_base = math.log(start)
         self.impact_state = 0.0
         self.price = start
+        self.clock = Clock(params.step_hours)
+        self._jump_chance = self.clock.chance(params.jump_intensity)
+        self._impact_keep = (1.0 - params.impact_decay) ** params.step_hours
         dt = params.step_hours / HOURS_PER_YEAR
         self._sigma = params.annual_vol * math.sqrt(dt)
         self._mu = (params.annual_drift - 0.5 * params.annual_vol**2) * dt
@@ -175,10 +182,10 @@ class Market:
         else:
             z = self.rng.standard_normal()
             jump = 0.0
-            if p.jump_intensity > 0 and self.rng.random() < p.jump_intensity:
+            if p.jump_intensity > 0 and self.rng.random() < self._jump_chance:
                 jump = p.jump_mean + p.jump_std * self.rng.standard_normal()
             self.log_base += self._mu + self._sigma * z + jump
-        self.impact_state *= 1.0 - p.impact_decay
+        self.impact_state *= self._impact_keep
         self.price = self._compose()
         self._remember(self.price)
         return self.price
@@ -192,7 +199,9 @@ class Market:
         self._hist[(self._hist_n - 1) % self._hist.size] = self.price
 
     def shock_offset(self, t: int) -> float:
-        return sum(s.offset(t) for s in self.params.shocks)
+        """The scripted shocks' log offset at step `t`."""
+        dt = self.params.step_hours
+        return sum(s.offset(t * dt, dt) for s in self.params.shocks)
 
     def _compose(self) -> float:
         return math.exp(self.log_base + self.shock_offset(self.t) + self.impact_state)

@@ -1,7 +1,7 @@
 """The oracle: the mark price used for margin, which may lag, freeze or be pushed.
 
-Updates follow a heartbeat (every `heartbeat` steps) or a deviation threshold, as
-Chainlink-style feeds do. A freeze window holds the last price (a failed feed) and
+Updates follow a heartbeat (every `heartbeat` hours) or a deviation threshold, as
+Chainlink-style feeds do. Times are in hours from the start of the run. A freeze window holds the last price (a failed feed) and
 catches up when it ends; a manipulation window reports the reference price moved by
 `manipulation` (a thin spot market pushed, as at Mango Markets in October 2022).
 """
@@ -15,55 +15,58 @@ from .params import check_range
 
 @dataclass
 class OracleParams:
-    heartbeat: int = 1
+    heartbeat: float = 1.0
     deviation: float = 0.0
-    freeze_start: int = -1
-    freeze_steps: int = 0
-    manipulation_start: int = -1
-    manipulation_steps: int = 0
+    freeze_start: float = -1.0
+    freeze_hours: float = 0.0
+    manipulation_start: float = -1.0
+    manipulation_hours: float = 0.0
     manipulation: float = 0.0
 
     def __post_init__(self) -> None:
-        check_range("heartbeat", self.heartbeat, 1, 10**9)
+        check_range("heartbeat", self.heartbeat, 0.0, 1e9, lo_open=True)
         check_range("deviation", self.deviation, 0.0, 1.0)
-        check_range("freeze_start", self.freeze_start, -1, 10**9)
-        check_range("freeze_steps", self.freeze_steps, 0, 10**9)
-        check_range("manipulation_start", self.manipulation_start, -1, 10**9)
-        check_range("manipulation_steps", self.manipulation_steps, 0, 10**9)
+        check_range("freeze_start", self.freeze_start, -1, 1e9)
+        check_range("freeze_hours", self.freeze_hours, 0, 1e9)
+        check_range("manipulation_start", self.manipulation_start, -1, 1e9)
+        check_range("manipulation_hours", self.manipulation_hours, 0, 1e9)
         check_range("manipulation", self.manipulation, -0.99, 100.0)
 
 
 class Oracle:
     """Reports a mark price derived from the reference price."""
 
-    def __init__(self, params: OracleParams, price: float) -> None:
+    def __init__(self, params: OracleParams, price: float, step_hours: float = 1.0) -> None:
         self.params = params
         self.price = price
-        self.last_update = 0
+        self.step_hours = step_hours
+        self.last_update = 0.0
 
-    def frozen(self, step: int) -> bool:
+    def frozen(self, hour: float) -> bool:
         p = self.params
-        return p.freeze_start >= 0 and p.freeze_start <= step < p.freeze_start + p.freeze_steps
+        return p.freeze_start >= 0 and p.freeze_start <= hour < p.freeze_start + p.freeze_hours
 
-    def manipulated(self, step: int) -> bool:
+    def manipulated(self, hour: float) -> bool:
         p = self.params
         return (
             p.manipulation_start >= 0
-            and p.manipulation_start <= step < p.manipulation_start + p.manipulation_steps
+            and p.manipulation_start <= hour < p.manipulation_start + p.manipulation_hours
         )
 
     def update(self, step: int, reference: float) -> float:
         p = self.params
-        if self.frozen(step):
+        hour = step * self.step_hours
+        if self.frozen(hour):
             return self.price
-        if self.manipulated(step):
+        if self.manipulated(hour):
             self.price = reference * (1.0 + p.manipulation)
-            self.last_update = step
+            self.last_update = hour
             return self.price
         moved = abs(reference / self.price - 1.0)
-        due = step - self.last_update >= p.heartbeat
-        stale = self.frozen(step - 1) or self.manipulated(step - 1)
+        due = hour - self.last_update >= p.heartbeat - 1e-9
+        before = hour - self.step_hours
+        stale = self.frozen(before) or self.manipulated(before)
         if due or stale or (p.deviation > 0 and moved >= p.deviation):
             self.price = reference
-            self.last_update = step
+            self.last_update = hour
         return self.price

@@ -53,6 +53,7 @@ class ExchangeParams:
     mm_tiers: tuple[tuple[float, float], ...] = ()
     taker_fee: float = 0.0005
     borrow_rate: float = 0.00001
+    """Per hour, on notional."""
     fund_fee_share: float = 0.20
     treasury_fee_share: float = 0.10
     penalty_rate: float = 0.015
@@ -79,7 +80,7 @@ class ExchangeParams:
     adl_price: str = "bankruptcy"
     adl_pnl_to_pool_max: float = math.inf
     adl_pnl_to_pool_target: float = math.inf
-    halt_steps: int = 24
+    halt_hours: float = 24.0
     fund_target: float = 0.05
     venue: str = "custom"
 
@@ -165,7 +166,7 @@ class ExchangeParams:
         ):
             if value not in allowed:
                 raise ValueError(f"{name} must be one of {list(allowed)}, got {value!r}")
-        check_range("halt_steps", self.halt_steps, 0, 1_000_000)
+        check_range("halt_hours", self.halt_hours, 0, 1_000_000)
         check_range("fund_target", self.fund_target, 0.0, 10.0)
         unknown = [s for s in self.waterfall if s not in WATERFALL_STAGES]
         if unknown or len(set(self.waterfall)) != len(self.waterfall):

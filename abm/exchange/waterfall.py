@@ -12,7 +12,7 @@ a winner's profit that the vault could not pay. Stages, each recording what it a
 * ``socialized``: every open position pays a pro-rata haircut by size (Drift's
   cumulative-funding socialisation).
 
-What the stages leave halts trading for `halt_steps` steps. The LP vault then bears it as
+What the stages leave halts trading for `halt_hours`. The LP vault then bears it as
 far as its NAV goes (counted in `lp_loss`); the rest is outstanding (`unresolved`). A
 winner's unpaid profit can only be paid by the fund; the rest is outstanding too.
 Every stage's share adds up to the amount exactly, so

@@ -22,7 +22,8 @@ from .validation import check_flag, check_int
 @dataclass(frozen=True)
 class AttackParams:
     enabled: bool = False
-    step: int = 200
+    start: int = 200
+    """The hour of the flash-loan vote."""
     borrow_multiple: float = 1.0
     stake_share: float = 0.005
     drain_share: float = 1.0
@@ -30,7 +31,7 @@ class AttackParams:
 
     def __post_init__(self) -> None:
         check_flag("attack.enabled", self.enabled)
-        check_int("attack.step", self.step, 1, 10**9)
+        check_int("attack.start", self.start, 1, 10**9)
         check_range("attack.borrow_multiple", self.borrow_multiple, 0.0, 1000.0, lo_open=True)
         check_range("attack.stake_share", self.stake_share, 0.0, 1.0, hi_open=True)
         check_range("attack.drain_share", self.drain_share, 0.0, 1.0, lo_open=True)
@@ -39,7 +40,7 @@ class AttackParams:
 
 
 class FlashLoanAttack:
-    """Proposes the drain so that its vote is open at `params.step`, then borrows and votes."""
+    """Proposes the drain so that its vote is open at step `at_step`, then borrows and votes."""
 
     def __init__(
         self,
@@ -48,29 +49,31 @@ class FlashLoanAttack:
         token: Token,
         governor: Governor,
         exchange: ExchangeLike,
+        at_step: int | None = None,
     ) -> None:
         self.params = params
+        self.at_step = params.start if at_step is None else at_step
         self.attacker = attacker
         self.token = token
         self.governor = governor
         if params.account not in exchange.ledger:
             exchange.ledger.open(params.account)
-        self.propose_step = max(0, params.step - governor.params.voting_delay - 1)
+        self.propose_step = max(0, self.at_step - governor.params.voting_delay - 1)
         self.record: ProposalRecord | None = None
         self.borrowed = 0.0
         self.weight = 0.0
 
     def step(self, step: int, exchange: ExchangeLike) -> None:
-        """Propose at the first chance from `propose_step`, flash-vote at `params.step`.
+        """Propose at the first chance from `propose_step`, flash-vote at `at_step`.
 
         Call before the governor's `advance` for the same step.
         """
-        if self.record is None and self.propose_step <= step < self.params.step:
+        if self.record is None and self.propose_step <= step < self.at_step:
             amount = self.params.drain_share * exchange.ledger.balance(TREASURY_ACCOUNT)
             if amount > 0:
                 proposal = TreasuryTransfer(self.params.account, amount)
                 self.record = self.governor.propose(self.attacker, proposal, step, exchange)
-        if step == self.params.step:
+        if step == self.at_step:
             self._flash_vote(step, exchange)
 
     def _flash_vote(self, step: int, exchange: ExchangeLike) -> None:

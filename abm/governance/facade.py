@@ -8,11 +8,13 @@ exchange's `step`.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..exchange.clock import Clock
 from ..exchange.params import check_range
 from .attack import AttackParams, FlashLoanAttack
 from .governor import Governor, GovernorParams, ProposalRecord
@@ -31,7 +33,7 @@ class GovernanceParams:
     steward `steward_share` (enough to propose), the attacker `attack.stake_share` when
     the attack is on, and the voters the rest, Pareto-distributed with `holder_alpha`.
     The steward proposes once fund / open interest has stayed below `low_band` or above
-    `high_band` times the exchange's `fund_target` for `patience` steps.
+    `high_band` times the exchange's `fund_target` for `patience` hours.
     """
 
     enabled: bool = True
@@ -94,6 +96,18 @@ class GovernanceParams:
         return 1.0 - self.treasury_share - self.steward_share - stake
 
 
+def governor_in_steps(params: GovernorParams, clock: Clock) -> GovernorParams:
+    """The governor counts steps; its settings are given in hours."""
+    return dataclasses.replace(
+        params,
+        voting_delay=clock.steps(params.voting_delay, minimum=0),
+        voting_period=clock.steps(params.voting_period),
+        timelock=clock.steps(params.timelock, minimum=0),
+        grace_period=clock.steps(params.grace_period),
+        emergency_voting_period=clock.steps(params.emergency_voting_period),
+    )
+
+
 class Governance:
     """Token holders, their network, the governor, and the optional attack, for one exchange.
 
@@ -102,10 +116,17 @@ class Governance:
     """
 
     def __init__(
-        self, params: GovernanceParams, rng: np.random.Generator, exchange: ExchangeLike
+        self,
+        params: GovernanceParams,
+        rng: np.random.Generator,
+        exchange: ExchangeLike,
+        step_hours: float = 1.0,
     ) -> None:
         self.params = params
         self.exchange = exchange
+        clock = Clock(step_hours)
+        self.patience_steps = clock.steps(params.patience)
+        """The steward's patience in steps (`params.patience` is in hours)."""
         n = params.n_voters
         voter_tokens = pareto_allocation(
             n, params.voter_share * params.supply, params.holder_alpha, rng
@@ -123,14 +144,24 @@ class Governance:
             delegation_fraction=params.delegation_fraction,
             rng=rng,
         )
-        self.governor = Governor(params.governor, self.token, self.network, guardian=self.steward)
+        self.governor = Governor(
+            governor_in_steps(params.governor, clock),
+            self.token,
+            self.network,
+            guardian=self.steward,
+        )
         self.attack: FlashLoanAttack | None = None
         if params.attack.enabled:
             attacker = self.token.add_holder(
                 params.attack.stake_share * params.supply, GENESIS_STEP
             )
             self.attack = FlashLoanAttack(
-                params.attack, attacker, self.token, self.governor, exchange
+                params.attack,
+                attacker,
+                self.token,
+                self.governor,
+                exchange,
+                at_step=clock.steps(params.attack.start),
             )
 
     # -- what agents do -----------------------------------------------------------------

@@ -48,12 +48,13 @@ class ProposalRejected(ValueError):
 
 @dataclass(frozen=True)
 class GovernorParams:
-    """Compound Bravo / OpenZeppelin defaults with one step = one hour.
+    """Compound Bravo / OpenZeppelin defaults. In a scenario the durations are hours;
+    `Governance` hands the governor a copy converted to steps (`governor_in_steps`).
 
     `snapshot_voting=False` reads power when the vote is cast: the Beanstalk flaw.
     The emergency fast track lets the guardian put an `InjectFromTreasury` to a vote
     while the fund is depleted with no voting delay, a vote of `emergency_voting_period`
-    steps and no timelock. With `guardian_veto` the guardian cancels a queued proposal
+    hours and no timelock. With `guardian_veto` the guardian cancels a queued proposal
     that would send treasury money outside the protocol, if the timelock leaves it time.
     """
 

@@ -154,7 +154,7 @@ def test_every_position_below_maintenance_goes_within_the_step(params, gas):
     model = ExchangeModel(
         n_traders=200,
         shock_size=0.3,
-        shock_step=5,
+        shock_hour=5,
         governance_enabled=False,
         liquidators={"gas_cost": gas},
         exchange=params,

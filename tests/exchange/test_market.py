@@ -14,7 +14,7 @@ def quiet(**kw):
 
 
 def test_flash_crash_path():
-    crash = FlashCrash(start=10, drop=0.3, duration=5, recovery=0.5, recovery_steps=10)
+    crash = FlashCrash(start=10, drop=0.3, duration=5, recovery=0.5, recovery_hours=10)
     m = quiet(shocks=(crash,))
     prices = [m.step() for _ in range(40)]
     assert prices[8] == pytest.approx(100.0)  # step 9: before the crash
@@ -69,14 +69,14 @@ def test_oracle_deviation_threshold_updates_early():
 
 
 def test_oracle_freeze_then_catch_up():
-    oracle = Oracle(OracleParams(freeze_start=5, freeze_steps=3), 100.0)
+    oracle = Oracle(OracleParams(freeze_start=5, freeze_hours=3), 100.0)
     seen = [oracle.update(step, 100.0 - step) for step in range(1, 10)]
     assert seen == [99.0, 98.0, 97.0, 96.0, 96.0, 96.0, 96.0, 92.0, 91.0]
 
 
 def test_oracle_manipulation_window():
     oracle = Oracle(
-        OracleParams(manipulation_start=2, manipulation_steps=2, manipulation=0.5), 100.0
+        OracleParams(manipulation_start=2, manipulation_hours=2, manipulation=0.5), 100.0
     )
     seen = [oracle.update(step, 100.0) for step in range(1, 6)]
     assert seen == [100.0, 150.0, 150.0, 100.0, 100.0]

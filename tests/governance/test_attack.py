@@ -21,7 +21,7 @@ def run_attack(governor: GovernorParams, steps: int = 200):
         n_voters=20,
         degree=4,
         governor=governor,
-        attack=AttackParams(enabled=True, step=ATTACK_STEP, borrow_multiple=1.0),
+        attack=AttackParams(enabled=True, start=ATTACK_STEP, borrow_multiple=1.0),
     )
     gov = Governance(params, np.random.default_rng(0), exchange)
     for step in range(1, steps + 1):

@@ -127,7 +127,7 @@ def test_flash_loan_attack_in_the_model(defended):
     m = ExchangeModel(
         rng=5,
         n_traders=100,
-        governance={"attack": {"enabled": True, "step": 60}, "governor": governor},
+        governance={"attack": {"enabled": True, "start": 60}, "governor": governor},
     )
     start = m.exchange.treasury
     for _ in range(200):

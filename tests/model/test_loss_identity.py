@@ -16,7 +16,7 @@ def crash(**exchange):
         n_traders=250,
         initial_fund=20_000.0,
         shock_size=0.45,
-        shock_step=30,
+        shock_hour=30,
         cascade_impact=3.0,
         governance_enabled=False,
         exchange={"vault_floor": 5.0, **exchange},

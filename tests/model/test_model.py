@@ -38,7 +38,7 @@ def test_default_model_conserves_money_every_step():
 def test_flash_crash_with_cascades_conserves_money_every_step():
     m = run_checked(
         ExchangeModel(
-            rng=3, shock_size=0.4, shock_step=200, cascade_impact=3.0, initial_fund=50_000
+            rng=3, shock_size=0.4, shock_hour=200, cascade_impact=3.0, initial_fund=50_000
         ),
         2_000,
     )
@@ -58,7 +58,7 @@ def test_columns_are_the_contract():
 
 def test_same_seed_same_frames_other_seed_differs():
     def frames(seed):
-        m = ExchangeModel(rng=seed, n_traders=200, shock_size=0.3, shock_step=50)
+        m = ExchangeModel(rng=seed, n_traders=200, shock_size=0.3, shock_hour=50)
         for _ in range(150):
             m.step()
         return m.datacollector.get_model_vars_dataframe(), m.events_frame()
@@ -184,7 +184,7 @@ def test_fund_grows_from_penalties_and_fees_and_is_watched():
 def test_cascade_impact_pushes_the_price_below_the_scripted_crash():
     def run(impact):
         m = ExchangeModel(
-            rng=9, n_traders=400, shock_size=0.3, shock_step=100, cascade_impact=impact
+            rng=9, n_traders=400, shock_size=0.3, shock_hour=100, cascade_impact=impact
         )
         return run_checked(m, 160).datacollector.get_model_vars_dataframe()
 
@@ -202,7 +202,7 @@ def test_fund_depletion_passes_losses_down_the_waterfall():
         n_traders=400,
         initial_fund=0.0,
         shock_size=0.5,
-        shock_step=50,
+        shock_hour=50,
         cascade_impact=3.0,
         exchange={"vault_floor": 5.0},
     )

@@ -45,7 +45,7 @@ def fresh_model() -> ExchangeModel:
 @pytest.fixture(scope="module")
 def crash_model() -> ExchangeModel:
     """Default-sized model run through a flash crash: liquidations and bad debt."""
-    m = ExchangeModel(rng=7, shock_size=0.35, shock_step=40, governance_enabled=False)
+    m = ExchangeModel(rng=7, shock_size=0.35, shock_hour=40, governance_enabled=False)
     for _ in range(80):
         m.step()
     return m

@@ -355,7 +355,7 @@ def test_leverage_values_are_the_traders_leverage(crash_model):
 
 @pytest.mark.parametrize("chart", CHARTS, ids=lambda c: c.__name__)
 def test_each_chart_renders_and_redraws_when_mesa_steps(chart):
-    m = ExchangeModel(rng=4, n_traders=150, shock_size=0.3, shock_step=5, governance_enabled=False)
+    m = ExchangeModel(rng=4, n_traders=150, shock_size=0.3, shock_hour=5, governance_enabled=False)
     for _ in range(3):
         m.step()
     _, rc = solara.render(chart(m), handle_error=False)
@@ -528,7 +528,7 @@ def test_sliders_start_at_the_presets_values_and_reset_rebuilds_the_same_run(pre
     assert {"rng", "n_traders", "leverage_appetite", "penalty_rate", "penalty_fund_share"} <= set(
         params
     )
-    assert {"fund_fee_share", "initial_fund", "shock_size", "shock_step"} <= set(params)
+    assert {"fund_fee_share", "initial_fund", "shock_size", "shock_hour"} <= set(params)
     assert {"governance_enabled", "governance_speed"} <= set(params)
     assert params["rng"]["type"] == "InputText" and isinstance(params["rng"]["value"], str)
     m1 = ExchangeModel(**_values(params))  # what Reset does with untouched sliders
