@@ -1,8 +1,8 @@
 """The oracle: the mark price used for margin, which may lag, freeze or be pushed.
 
 Updates follow a heartbeat (every `heartbeat` hours) or a deviation threshold, as
-Chainlink-style feeds do. Times are in hours from the start of the run. A freeze window holds the last price (a failed feed) and
-catches up when it ends; a manipulation window reports the reference price moved by
+Chainlink-style feeds do. Times are in hours from the start of the run. A freeze window
+holds the last price (a failed feed) and catches up when it ends; a manipulation window reports the reference price moved by
 `manipulation` (a thin spot market pushed, as at Mango Markets in October 2022).
 """
 
