@@ -2,8 +2,9 @@
 
 Updates follow a heartbeat (every `heartbeat` hours) or a deviation threshold, as
 Chainlink-style feeds do. Times are in hours from the start of the run. A freeze window
-holds the last price (a failed feed) and catches up when it ends; a manipulation window reports the reference price moved by
-`manipulation` (a thin spot market pushed, as at Mango Markets in October 2022).
+holds the last price (a failed feed) and catches up when it ends; a manipulation window
+reports the reference price moved by `manipulation` (a thin spot market pushed, as at
+Mango Markets in October 2022).
 """
 
 from __future__ import annotations

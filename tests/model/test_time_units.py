@@ -12,7 +12,7 @@ SEEDS = range(1, 7)
 
 def daily(step_hours: float, seed: int) -> dict[str, float]:
     model = ExchangeModel(
-        scenario="calm",
+        preset="calm",
         n_traders=300,
         governance_enabled=False,
         market={"step_hours": step_hours},
