@@ -48,6 +48,7 @@ SOLARA_KERNEL_CULL_TIMEOUT says otherwise: long enough for a network blip, short
 that a room of closed tabs frees its memory at once (Solara's default is 24 h)."""
 if "SOLARA_KERNEL_CULL_TIMEOUT" not in os.environ:
     solara.server.settings.kernel.cull_timeout = CULL_TIMEOUT
+solara.server.settings.theme.show_banner = False  # it covered the charts' corner
 
 
 @solara.component
@@ -210,7 +211,8 @@ def Page():
 
     solara.Style(CSS)
     solara.Title("Insurance fund classroom")
-    with solara.ColumnsResponsive(default=12, large=[3, 9], classes=["abm-page"]):
+    # Side by side from a 960-pixel screen (a 1024 x 768 projector) up; stacked on a phone.
+    with solara.ColumnsResponsive(default=12, medium=[4, 8], xlarge=[3, 9], classes=["abm-page"]):
         with solara.Column(classes=["abm-side"]):
             PresetPicker(preset, pick, shown, info)
             PlayControls(

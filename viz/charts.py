@@ -1,30 +1,32 @@
-"""The live charts. Each takes the model, and optionally the frame already read this render.
+"""The live charts, drawn by ECharts in the browser.
 
-`draw_*` functions are plain matplotlib (testable without Solara); they return the data
-extent so the chart can keep its axes still between frames.
+ECharts (bundled with Solara, served offline) over matplotlib PNGs: the browser draws
+crisp vector-sharp lines at any size (a projector, a phone), the server only builds a
+small dict per frame (no rasterising), hovering shows values, and its toolbox saves a PNG.
+Each chart also offers its data as CSV. `*_option` functions are plain dicts, testable
+without a browser; axis ticks come from `viz.axes` and stay put while the data fit.
 """
 
 from __future__ import annotations
 
+import io
+import itertools
+import re
 from collections import defaultdict
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 import solara
-from matplotlib.axes import Axes
-from matplotlib.collections import PolyCollection
 
 from . import data
-from .figures import COLORS, STATIC, Extent, LiveFigure, finite_range, money_axis, pct_axis
+from .axes import Ticks, count_ticks, money_ticks, nice_ticks, percent_ticks
+from .figures import COLORS, finite_range
 from .refresh import frame_version
 
-
-def _frame(model, frame: pd.DataFrame | None) -> pd.DataFrame:
-    return data.model_frame(model) if frame is None else frame
-
-
-def _x_extent(frame: pd.DataFrame) -> tuple[float, float]:
-    return 0.0, float(max(frame.index[-1], 10))
+HEIGHT = "280px"
+FONT = 14
+STEP_AXIS = "step (hours)"
 
 
 class LiquidationTally:
@@ -46,59 +48,137 @@ class LiquidationTally:
         return sum(self.count.values())
 
 
-# -- price ------------------------------------------------------------------------------
-def draw_price(ax: Axes, frame: pd.DataFrame, tally: LiquidationTally) -> Extent:
-    x = frame.index.to_numpy()
-    ax.plot(x, frame["price"], color=COLORS["price"], lw=1.5)
-    ax.plot(x, frame["oracle_price"], color=COLORS["oracle"], lw=1.2, ls="--")
-    if tally.count:
-        steps = np.fromiter(tally.count, dtype=int)
-        counts = np.fromiter(tally.count.values(), dtype=float)
-        pos = np.searchsorted(x, steps).clip(0, len(x) - 1)
-        y = frame["oracle_price"].to_numpy()[pos]
-        ax.scatter(
-            steps,
-            y,
-            s=14 + 8 * np.sqrt(counts),
-            marker="v",
-            color=COLORS["liq"],
-            alpha=0.7,
-            zorder=3,
-        )
-    if "halted" in frame and frame["halted"].any():
-        ax.fill_between(
-            x,
-            0,
-            1,
-            where=frame["halted"].to_numpy() > 0,
-            transform=ax.get_xaxis_transform(),
-            color=COLORS["halt"],
-            alpha=0.3,
-            lw=0,
-        )
-    return Extent(_x_extent(frame), finite_range(frame["price"], frame["oracle_price"]))
+class StickyAxis:
+    """An axis range that moves only when the data leave it or fill under half of it."""
+
+    def __init__(self) -> None:
+        self.ticks: Ticks | None = None
+
+    def fit(self, lo: float, hi: float, make: Callable[[float, float], Ticks]) -> Ticks:
+        t = self.ticks
+        if t is not None:
+            a, b = t.values[0], t.values[-1]
+            if a <= lo and hi <= b and (hi - lo) >= 0.5 * (b - a):
+                return t
+        self.ticks = make(lo, hi)
+        return self.ticks
+
+
+def _pairs(x: np.ndarray, y: np.ndarray, divisor: float = 1.0) -> list:
+    """[[x, y], ...] for ECharts, y in the axis unit, rounded, gaps as null."""
+    y = np.round(np.asarray(y, dtype=float) / divisor, 4)
+    ys = y.tolist()
+    if not np.isfinite(y).all():
+        ys = [v if np.isfinite(v) else None for v in ys]
+    return [list(p) for p in zip(x.tolist(), ys, strict=True)]
+
+
+def line(name: str, x, y, color: str, t: Ticks, *, dashed=False, width=2.0) -> dict:
+    return {
+        "type": "line",
+        "name": name,
+        "data": _pairs(x, y, t.divisor),
+        "showSymbol": False,
+        "color": color,
+        "lineStyle": {"width": width, "type": "dashed" if dashed else "solid"},
+    }
+
+
+def area(name: str, x, y, color: str, t: Ticks, stack: str, opacity=0.45) -> dict:
+    return {
+        "type": "line",
+        "name": name,
+        "data": _pairs(x, y, t.divisor),
+        "showSymbol": False,
+        "stack": stack,
+        "color": color,
+        "lineStyle": {"width": 0},
+        "areaStyle": {"opacity": opacity},
+    }
+
+
+def step_axis(frame: pd.DataFrame) -> dict:
+    last = float(frame.index[-1]) if len(frame) else 0.0
+    hi = nice_ticks(0.0, max(last, 10.0), floor_zero=True)[-1]
+    return _axis(STEP_AXIS, {"min": 0, "max": hi}, "middle")
+
+
+def _axis(name: str, extra: dict, where: str = "end") -> dict:
+    return {
+        "type": "value",
+        "name": name,
+        "nameLocation": where,
+        "nameGap": 28 if where == "middle" else 12,
+        "nameTextStyle": {"fontSize": FONT, "align": "left" if where == "end" else "center"},
+        "axisLabel": {"fontSize": FONT},
+        "splitLine": {"lineStyle": {"opacity": 0.35}},
+        **extra,
+    }
+
+
+def value_axis(name: str, t: Ticks) -> dict:
+    lo, hi, step = t.scaled()
+    return _axis(
+        name,
+        {
+            "min": lo,
+            "max": hi,
+            "interval": step,
+            "axisLabel": {"fontSize": FONT, "formatter": t.template},
+        },
+    )
+
+
+def chart_option(file: str, x_axis: dict, y_axis: dict, series: list[dict], **extra) -> dict:
+    """The parts every chart shares: no animation, legend below, a PNG button."""
+    return {
+        "animation": False,
+        "textStyle": {"fontSize": FONT},
+        "grid": {"left": 10, "right": 24, "top": 36, "bottom": 64, "containLabel": True},
+        "legend": {"bottom": 0, "type": "scroll", "textStyle": {"fontSize": 13}},
+        "tooltip": {"trigger": "axis"},
+        "toolbox": {
+            "right": 4,
+            "top": 0,
+            "feature": {"saveAsImage": {"title": "PNG", "name": file, "pixelRatio": 2}},
+        },
+        "xAxis": x_axis,
+        "yAxis": y_axis,
+        "series": series,
+        **extra,
+    }
+
+
+def slug(title: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", title.lower()).strip("_")
+
+
+def csv_text(frame: pd.DataFrame, columns: list[str]) -> str:
+    out = io.StringIO()
+    frame[[c for c in columns if c in frame]].to_csv(out, float_format="%.6g")
+    return out.getvalue()
 
 
 @solara.component
-def PriceChart(model, frame: pd.DataFrame | None = None, version: int | None = None):
-    """Market and oracle price, with a red marker on every step that had liquidations."""
-    counter = frame_version(version)
-    tally = solara.use_memo(LiquidationTally, [model])
-    f = _frame(model, frame)
-    tally.update(model.events)
-    LiveFigure(
-        model,
-        "Price",
-        lambda ax: draw_price(ax, f, tally),
-        legend=[
-            ("market price", COLORS["price"], "line"),
-            ("oracle (mark)", COLORS["oracle"], "dash"),
-            ("liquidations", COLORS["liq"], "marker"),
-            ("trading halted", COLORS["halt"], "area"),
-        ],
-        version=counter,
-        caption=f"{tally.total} liquidations so far; ▼ marks the steps where they happened.",
-    )
+def EChart(title: str, option: dict, csv: Callable[[], str], caption: str = ""):
+    """One chart: its title, the chart, a CSV download and a caption."""
+    with solara.Column(gap="2px", classes=["abm-chart"]):
+        with solara.Row(style={"align-items": "center", "justify-content": "space-between"}):
+            solara.HTML(tag="div", unsafe_innerHTML=title, classes=["abm-chart-title"])
+            solara.FileDownload(
+                csv, filename=f"{slug(title)}.csv", label="CSV", mime_type="text/csv"
+            )
+        solara.FigureEcharts(
+            option=option,
+            attributes={"style": f"height: {HEIGHT}; width: 100%;", "class": "abm-echart"},
+            responsive=True,
+        )
+        if caption:
+            solara.Text(caption, classes=["abm-caption"])
+
+
+def _frame(model, frame: pd.DataFrame | None) -> pd.DataFrame:
+    return data.model_frame(model) if frame is None else frame
 
 
 # -- insurance fund ---------------------------------------------------------------------
@@ -107,84 +187,152 @@ FUND_SOURCES = (
     ("in: fees", "fund_inflow_fees", COLORS["fees"]),
     ("in: treasury", "treasury_injected", COLORS["injection"]),
 )
+FUND_COLUMNS = ["insurance_fund", "fund_covered", *[c for _, c, _ in FUND_SOURCES]]
 
 
-def draw_fund(ax: Axes, frame: pd.DataFrame, initial: float) -> Extent:
+def fund_option(frame: pd.DataFrame, initial: float, axis: StickyAxis | None = None) -> dict:
     x = frame.index.to_numpy()
-    present = [(frame[c].to_numpy(), color) for _, c, color in FUND_SOURCES if c in frame]
-    stacked = np.vstack([v for v, _ in present])
-    ax.stackplot(x, stacked, colors=[c for _, c in present], alpha=0.45, lw=0)
-    paid = -frame["fund_covered"].to_numpy()
-    ax.fill_between(x, 0, paid, color=COLORS["paid"], alpha=0.45, lw=0)
-    ax.axhline(initial, color=COLORS["target"], lw=1.0, ls=":")
     balance = frame["insurance_fund"].to_numpy()
-    ax.plot(x, balance, color=COLORS["fund"], lw=2.2)
-    ax.axhline(0, color="black", lw=0.6)
-    money_axis(ax)
-    return Extent(_x_extent(frame), finite_range(balance, paid, stacked.sum(axis=0), [initial]))
+    paid = -frame["fund_covered"].to_numpy()
+    present = [(n, frame[c].to_numpy(), col) for n, c, col in FUND_SOURCES if c in frame]
+    inflow = np.sum([v for _, v, _ in present], axis=0) if present else np.zeros(len(x))
+    lo, hi = finite_range(balance, paid, inflow, [initial, 0.0])
+    t = (axis or StickyAxis()).fit(lo, hi, money_ticks)
+    series = [area(n, x, v, col, t, "in") for n, v, col in present]
+    series.append(area("out: bad debt paid", x, paid, COLORS["paid"], t, "out"))
+    fund = line("fund balance", x, balance, COLORS["fund"], t, width=3)
+    fund["markLine"] = {
+        "symbol": "none",
+        "silent": True,
+        "label": {"formatter": "initial fund", "fontSize": 12, "position": "insideEndTop"},
+        "lineStyle": {"color": COLORS["target"], "type": "dotted"},
+        "data": [{"yAxis": initial / t.divisor}],
+    }
+    series.append(fund)
+    return chart_option("insurance_fund", step_axis(frame), value_axis("US$", t), series)
 
 
 @solara.component
 def FundChart(model, frame: pd.DataFrame | None = None, version: int | None = None):
     """The fund balance; cumulative inflows by source above zero, payouts below."""
-    counter = frame_version(version)
+    frame_version(version)
+    axis = solara.use_memo(StickyAxis, [model])
     f = _frame(model, frame)
     fund = model.exchange.fund
     initial = float(fund.inflows.get("seed", 0.0))
     inflow = sum(v for k, v in fund.inflows.items() if k != "seed")
     outflow = sum(fund.outflows.values())
-    LiveFigure(
-        model,
+    EChart(
         "Insurance fund",
-        lambda ax: draw_fund(ax, f, initial),
-        legend=[
-            ("fund balance", COLORS["fund"], "line"),
-            ("initial fund", COLORS["target"], "dash"),
-            *[(label, color, "area") for label, _, color in FUND_SOURCES],
-            ("out: bad debt paid", COLORS["paid"], "area"),
-        ],
-        version=counter,
-        caption=(
-            f"Balance {data.money(fund.balance)} · in since the start {data.money(inflow)} "
-            f"· paid out {data.money(outflow)}"
-        ),
+        fund_option(f, initial, axis),
+        lambda: csv_text(f, FUND_COLUMNS),
+        f"Balance {data.money(fund.balance)} · in since the start {data.money(inflow)} "
+        f"· paid out {data.money(outflow)}",
+    )
+
+
+# -- price ------------------------------------------------------------------------------
+def halted_spans(frame: pd.DataFrame) -> list[tuple[int, int]]:
+    if "halted" not in frame:
+        return []
+    x = frame.index.to_numpy()
+    on = frame["halted"].to_numpy() > 0
+    spans, start = [], None
+    for step, h in zip(x.tolist(), on.tolist(), strict=True):
+        if h and start is None:
+            start = step
+        if not h and start is not None:
+            spans.append((start, step))
+            start = None
+    if start is not None:
+        spans.append((start, int(x[-1])))
+    return spans
+
+
+def price_option(frame: pd.DataFrame, tally: LiquidationTally, axis: StickyAxis | None = None):
+    x = frame.index.to_numpy()
+    lo, hi = finite_range(frame["price"], frame["oracle_price"])
+    t = (axis or StickyAxis()).fit(lo, hi, money_ticks)
+    market = line("market price", x, frame["price"], COLORS["price"], t)
+    spans = halted_spans(frame)
+    if spans:
+        market["markArea"] = {
+            "silent": True,
+            "itemStyle": {"color": COLORS["halt"], "opacity": 0.3},
+            "data": [[{"xAxis": a}, {"xAxis": b}] for a, b in spans],
+        }
+    series = [
+        market,
+        line("oracle (mark)", x, frame["oracle_price"], COLORS["oracle"], t, dashed=True),
+    ]
+    if tally.count:
+        steps = np.fromiter(tally.count, dtype=int)
+        pos = np.searchsorted(x, steps).clip(0, len(x) - 1)
+        y = frame["oracle_price"].to_numpy()[pos] / t.divisor
+        counts = np.fromiter(tally.count.values(), dtype=float)
+        series.append(
+            {
+                "type": "scatter",
+                "name": "liquidations",
+                "symbol": "triangle",
+                "symbolRotate": 180,
+                "color": COLORS["liq"],
+                "data": [
+                    {"value": [int(s), float(f"{v:.5g}")], "symbolSize": float(8 + 3 * np.sqrt(c))}
+                    for s, v, c in zip(steps.tolist(), y.tolist(), counts.tolist(), strict=True)
+                ],
+            }
+        )
+    return chart_option("price", step_axis(frame), value_axis("price (US$)", t), series)
+
+
+@solara.component
+def PriceChart(model, frame: pd.DataFrame | None = None, version: int | None = None):
+    """Market and oracle price, with a red marker on every step that had liquidations."""
+    frame_version(version)
+    tally = solara.use_memo(LiquidationTally, [model])
+    axis = solara.use_memo(StickyAxis, [model])
+    f = _frame(model, frame)
+    tally.update(model.events)
+    EChart(
+        "Price",
+        price_option(f, tally, axis),
+        lambda: csv_text(f, ["price", "oracle_price", "halted"]),
+        f"{tally.total} liquidations so far; ▼ marks the steps where they happened.",
     )
 
 
 # -- fund / open interest ---------------------------------------------------------------
-def draw_fund_ratio(ax: Axes, frame: pd.DataFrame, target: float) -> Extent:
+def fund_ratio_option(frame: pd.DataFrame, target: float, axis: StickyAxis | None = None):
     x = frame.index.to_numpy()
     ratio = frame["fund_to_oi"].to_numpy()
     tgt = frame["fund_target"].to_numpy() if "fund_target" in frame else np.full(len(x), target)
-    ax.plot(x, ratio, color=COLORS["fund"], lw=1.8)
-    ax.plot(x, tgt, color=COLORS["target"], lw=1.4, ls="--")
-    with np.errstate(invalid="ignore"):
-        below = ratio < tgt
-    ax.fill_between(x, ratio, tgt, where=below, color=COLORS["red"], alpha=0.25, lw=0)
-    pct_axis(ax)
     _, hi = finite_range(ratio, tgt)
     # A nearly empty book makes the ratio explode; keep the target in sensible view.
-    hi = min(hi, max(4 * np.nanmax(tgt) if len(tgt) else 0.2, 0.02))
-    return Extent(_x_extent(frame), (0.0, hi), y_floor_zero=True)
+    hi = min(hi, max(4 * float(np.nanmax(tgt)) if len(tgt) else 0.2, 0.02))
+    t = (axis or StickyAxis()).fit(0.0, hi, percent_ticks)
+    shown = np.minimum(ratio, t.values[-1])
+    series = [
+        line("fund / open interest", x, shown, COLORS["fund"], t),
+        line("target", x, tgt, COLORS["target"], t, dashed=True),
+    ]
+    return chart_option(
+        "fund_to_open_interest", step_axis(frame), value_axis("% of open interest", t), series
+    )
 
 
 @solara.component
 def FundRatioChart(model, frame: pd.DataFrame | None = None, version: int | None = None):
-    """Fund / open interest against the target governance steers towards (shaded below)."""
-    counter = frame_version(version)
+    """Fund / open interest against the target governance steers towards."""
+    frame_version(version)
+    axis = solara.use_memo(StickyAxis, [model])
     f = _frame(model, frame)
     target = data.fund_target(model)
-    LiveFigure(
-        model,
+    EChart(
         "Fund / open interest vs the governance target",
-        lambda ax: draw_fund_ratio(ax, f, target),
-        legend=[
-            ("fund / open interest", COLORS["fund"], "line"),
-            ("target", COLORS["target"], "dash"),
-            ("below target", COLORS["red"], "area"),
-        ],
-        version=counter,
-        caption=f"Target now {data.pct(target)} of open interest.",
+        fund_ratio_option(f, target, axis),
+        lambda: csv_text(f, ["fund_to_oi", "fund_target"]),
+        f"Target now {data.pct(target)} of open interest.",
     )
 
 
@@ -198,65 +346,70 @@ WATERFALL = (
 )
 
 
-def draw_bad_debt(ax: Axes, frame: pd.DataFrame) -> Extent:
+def bad_debt_option(frame: pd.DataFrame, axis: StickyAxis | None = None) -> dict:
     x = frame.index.to_numpy()
-    layers = np.vstack([frame[c].to_numpy() for _, c, _ in WATERFALL])
-    ax.stackplot(x, layers, colors=[c for _, _, c in WATERFALL], alpha=0.8, lw=0)
-    money_axis(ax)
-    total = layers.sum(axis=0)
+    layers = [(n, frame[c].to_numpy(), col) for n, c, col in WATERFALL if c in frame]
+    total = np.sum([v for _, v, _ in layers], axis=0)
+    make = lambda lo, hi: money_ticks(lo, hi, floor_zero=True)  # noqa: E731
+    t = (axis or StickyAxis()).fit(0.0, float(max(total.max(), 1.0)), make)
+    series = [area(n, x, v, col, t, "debt", opacity=0.8) for n, v, col in layers]
+    extra = {}
     if total[-1] <= 0:
-        ax.text(0.5, 0.5, "no bad debt yet", transform=ax.transAxes, ha="center", color="0.4")
-    return Extent(_x_extent(frame), (0.0, float(max(total.max(), 1.0))), y_floor_zero=True)
+        extra["graphic"] = [
+            {
+                "type": "text",
+                "left": "center",
+                "top": "middle",
+                "style": {"text": "no bad debt yet", "fontSize": 16, "fill": "#777"},
+            }
+        ]
+    return chart_option("bad_debt", step_axis(frame), value_axis("US$", t), series, **extra)
 
 
 @solara.component
 def BadDebtChart(model, frame: pd.DataFrame | None = None, version: int | None = None):
     """Cumulative bad debt, stacked by the waterfall stage that absorbed it."""
-    counter = frame_version(version)
+    frame_version(version)
+    axis = solara.use_memo(StickyAxis, [model])
     f = _frame(model, frame)
     last = f.iloc[-1]
-    LiveFigure(
-        model,
+    EChart(
         "Bad debt: who paid (loss waterfall)",
-        lambda ax: draw_bad_debt(ax, f),
-        legend=[(label, color, "area") for label, _, color in WATERFALL],
-        version=counter,
-        caption=" · ".join(f"{label} {data.money(last[c])}" for label, c, _ in WATERFALL[:4]),
+        bad_debt_option(f, axis),
+        lambda: csv_text(f, ["bad_debt", *[c for _, c, _ in WATERFALL]]),
+        " · ".join(f"{n} {data.money(last[c])}" for n, c, _ in WATERFALL[:4] if c in last),
     )
 
 
 # -- open interest and the LP vault -----------------------------------------------------
-def draw_open_interest(ax: Axes, frame: pd.DataFrame) -> Extent:
+def open_interest_option(frame: pd.DataFrame, axis: StickyAxis | None = None) -> dict:
     x = frame.index.to_numpy()
     long_, short = frame["long_oi"].abs().to_numpy(), frame["short_oi"].abs().to_numpy()
     vault = frame["lp_vault"].to_numpy()
-    ax.plot(x, long_, color=COLORS["long"], lw=1.5)
-    ax.plot(x, short, color=COLORS["short"], lw=1.5)
-    ax.plot(x, vault, color=COLORS["vault"], lw=1.8, ls="--")
-    money_axis(ax)
-    return Extent(_x_extent(frame), finite_range(long_, short, vault), y_floor_zero=True)
+    _, hi = finite_range(long_, short, vault)
+    make = lambda lo, hi: money_ticks(lo, hi, floor_zero=True)  # noqa: E731
+    t = (axis or StickyAxis()).fit(0.0, hi, make)
+    series = [
+        line("long", x, long_, COLORS["long"], t),
+        line("short", x, short, COLORS["short"], t),
+        line("LP vault", x, vault, COLORS["vault"], t, dashed=True),
+    ]
+    return chart_option("open_interest", step_axis(frame), value_axis("US$", t), series)
 
 
 @solara.component
 def OpenInterestChart(model, frame: pd.DataFrame | None = None, version: int | None = None):
     """Open interest long and short, and the LP vault that takes the other side."""
-    counter = frame_version(version)
+    frame_version(version)
+    axis = solara.use_memo(StickyAxis, [model])
     f = _frame(model, frame)
     last = f.iloc[-1]
-    LiveFigure(
-        model,
+    EChart(
         "Open interest and the LP vault",
-        lambda ax: draw_open_interest(ax, f),
-        legend=[
-            ("long", COLORS["long"], "line"),
-            ("short", COLORS["short"], "line"),
-            ("LP vault", COLORS["vault"], "dash"),
-        ],
-        version=counter,
-        caption=(
-            f"Long {data.money(abs(last['long_oi']))} · short {data.money(abs(last['short_oi']))}"
-            f" · vault {data.money(last['lp_vault'])}"
-        ),
+        open_interest_option(f, axis),
+        lambda: csv_text(f, ["long_oi", "short_oi", "lp_vault"]),
+        f"Long {data.money(abs(last['long_oi']))} · short {data.money(abs(last['short_oi']))}"
+        f" · vault {data.money(last['lp_vault'])}",
     )
 
 
@@ -268,58 +421,60 @@ def leverage_colors(edges: np.ndarray, max_lev: float) -> list[str]:
     ]
 
 
-def draw_leverage(ax: Axes, edges: np.ndarray, counts: np.ndarray, max_lev: float) -> Extent:
-    """One bar per bin, drawn as a single collection (one artist, however many bars)."""
-    gap = np.diff(edges) * 0.05
-    left, right = edges[:-1] + gap, edges[1:] - gap
-    bars = [[(a, 0), (a, c), (b, c), (b, 0)] for a, b, c in zip(left, right, counts, strict=True)]
-    ax.add_collection(PolyCollection(bars, facecolors=leverage_colors(edges, max_lev), lw=0))
-    line = ax.axvline(max_lev, color=COLORS["target"], lw=1.0, ls="--")
-    label = ax.text(
-        max_lev,
-        0.97,
-        f" max leverage {max_lev:.0f}×",
-        transform=ax.get_xaxis_transform(),
-        fontsize=9.5,
-        va="top",
-        color="0.25",
-    )
-    line.set_gid(STATIC)
-    label.set_gid(STATIC)
-    top = float(max(counts.max() if counts.size else 0, 5))
-    return Extent((0.0, float(edges[-1])), (0.0, top), y_floor_zero=True, key=max_lev)
+def leverage_option(edges: np.ndarray, counts: np.ndarray, max_lev: float) -> dict:
+    labels = [f"{a:.0f}–{b:.0f}×" for a, b in itertools.pairwise(edges)]
+    colors = leverage_colors(edges, max_lev)
+    t = count_ticks(float(counts.max()) if counts.size else 0.0)
+    bars = {
+        "type": "bar",
+        "name": "open positions",
+        "barCategoryGap": "10%",
+        "data": [
+            {"value": int(c), "itemStyle": {"color": col}}
+            for c, col in zip(counts.tolist(), colors, strict=True)
+        ],
+    }
+    x_axis = {
+        "type": "category",
+        "data": labels,
+        "name": "leverage (notional / equity)",
+        "nameLocation": "middle",
+        "nameGap": 30,
+        "nameTextStyle": {"fontSize": FONT},
+        "axisLabel": {"fontSize": 12, "interval": 3},
+    }
+    option = chart_option("leverage", x_axis, value_axis("open positions", t), [bars])
+    option["legend"] = {"show": False}
+    option["grid"]["bottom"] = 40
+    return option
 
 
 @solara.component
 def LeverageChart(model, frame: pd.DataFrame | None = None, version: int | None = None):
     """How leveraged the open positions are now; the red bar is at the liquidation point."""
-    counter = frame_version(version)
+    frame_version(version)
     lev = data.leverage_values(model)
     edges, counts = data.leverage_histogram(model, values=lev)
     n_open = int(counts.sum())
     max_lev = float(model.exchange.params.max_leverage)
     if n_open:
         caption = (
-            f"{n_open} open positions · median {np.median(lev):.1f}× · "
+            f"{n_open} open positions · median {np.median(lev):.1f}× · green within the "
+            f"maximum leverage {max_lev:.0f}×, amber above it (the price moved), red: "
             f"{int(counts[-1])} at the liquidation point ({edges[-1]:.0f}×)"
         )
     else:
         caption = "No open positions yet."
-    LiveFigure(
-        model,
-        "Traders' leverage now",
-        lambda ax: draw_leverage(ax, edges, counts, max_lev),
-        legend=[
-            ("within max leverage", COLORS["green"], "area"),
-            ("above max (price moved)", COLORS["amber"], "area"),
-            ("at the liquidation point", COLORS["red"], "area"),
-        ],
-        version=counter,
-        caption=caption,
-    )
+
+    def csv() -> str:
+        table = pd.DataFrame({"from": edges[:-1], "to": edges[1:], "positions": counts})
+        return table.to_csv(index=False, float_format="%.6g")
+
+    EChart("Traders' leverage now", leverage_option(edges, counts, max_lev), csv, caption)
 
 
-CHARTS = (PriceChart, FundChart, FundRatioChart, BadDebtChart, OpenInterestChart, LeverageChart)
+CHARTS = (FundChart, PriceChart, FundRatioChart, BadDebtChart, OpenInterestChart, LeverageChart)
+"""In page order: the fund first, so it is above the fold on a projector."""
 
 
 @solara.component

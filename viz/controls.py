@@ -75,8 +75,10 @@ def elapsed(model) -> str:
 
 
 def crash_steps(model) -> list[int]:
-    """The steps at which this run's scripted flash crashes start."""
-    return sorted(s.start for s in model.exchange.market.params.shocks if isinstance(s, FlashCrash))
+    """The steps at which this run's scripted flash crashes start (shocks are timed in hours)."""
+    hours = float(model.exchange.market.params.step_hours)
+    shocks = model.exchange.market.params.shocks
+    return sorted(round(s.start / hours) for s in shocks if isinstance(s, FlashCrash))
 
 
 def initial_values(params: dict[str, Any]) -> dict[str, Any]:
@@ -125,14 +127,16 @@ def SettingInput(key: str, spec: Any, value: Any, built: Any, on_value: Callable
         if isinstance(spec, Slider):
             whole = all(isinstance(x, int) for x in (spec.value, spec.min, spec.max, spec.step))
             Widget = solara.SliderInt if whole else solara.SliderFloat
+            shown = f"{value:,}" if whole else f"{value:g}"
             Widget(
-                label=spec.label,
+                label=f"{spec.label}: {shown}",
                 value=value,
                 min=spec.min,
                 max=spec.max,
                 step=spec.step,
                 on_value=on_value,
-                thumb_label="always",
+                thumb_label=True,
+                tick_labels=False,
             )
         elif spec["type"] == "Checkbox":
             solara.Checkbox(label=spec["label"], value=bool(value), on_value=on_value)
@@ -177,8 +181,9 @@ def PlayControls(
             on_jump(parsed.value)
 
     with solara.Card("Run", classes=["abm-controls"]):
-        solara.Text(f"Step {steps}", classes=["abm-step"])
-        solara.Text(f"{elapsed(model)} of market time", classes=["abm-caption"])
+        with solara.Row(gap="10px", style={"align-items": "baseline"}):
+            solara.Text(f"Step {steps}", classes=["abm-step"])
+            solara.Text(f"{elapsed(model)} of market time", classes=["abm-caption"])
         with solara.Row(gap="6px", style={"flex-wrap": "wrap"}):
             if playing.value:
                 solara.Button("❚❚ Pause", on_click=on_pause, color="primary")

@@ -32,7 +32,7 @@ FRAME_COLUMNS = (
 )
 """Model columns the charts use; columns the model does not (yet) collect are skipped."""
 
-MAX_POINTS = 600
+MAX_POINTS = 400
 """Long runs are thinned to about this many rows so a frame costs the same at any step."""
 
 
@@ -44,7 +44,8 @@ def model_frame(model, max_points: int = MAX_POINTS) -> pd.DataFrame:
     """
     raw = model.datacollector.model_vars
     cols = {c: raw[c] for c in FRAME_COLUMNS if c in raw}
-    n = len(next(iter(cols.values()))) if cols else 0
+    # The shortest column: a row being collected may have some columns appended already.
+    n = min(len(v) for v in cols.values()) if cols else 0
     idx = np.arange(n)
     if n > max_points:
         stride = math.ceil(n / max_points)

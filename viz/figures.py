@@ -24,7 +24,7 @@ import solara
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, MaxNLocator
+from matplotlib.ticker import MaxNLocator
 
 WIDTH, HEIGHT, DPI = 4.8, 2.3, 90
 COLORS = {
@@ -188,23 +188,6 @@ def finite_range(*arrays: Any) -> tuple[float, float]:
     if vals.size == 0:
         return 0.0, 1.0
     return float(vals.min()), float(vals.max())
-
-
-def money_axis(ax: Axes) -> None:
-    ax.yaxis.set_major_formatter(FuncFormatter(_short_money))
-
-
-def pct_axis(ax: Axes) -> None:
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{100 * v:.1f}%"))
-
-
-def _short_money(v: float, _pos: Any = None) -> str:
-    a = abs(v)
-    if a >= 1e6:
-        return f"{v / 1e6:.1f}M"
-    if a >= 1e3:
-        return f"{v / 1e3:.0f}k"
-    return f"{v:.0f}"
 
 
 Legend = list[tuple[str, str, str]]

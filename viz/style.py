@@ -38,13 +38,18 @@ CSS = """
 }
 .abm-params tr.abm-changed td { color: #1565c0; }
 .abm-gov-number { font-size: 15px; font-weight: 600; }
-/* Mesa's sliders: keep the value visible (Vuetify shows it only while dragging). */
-.v-navigation-drawer .v-slider__thumb-label-container { display: block !important; }
-.v-navigation-drawer .v-slider__thumb-label {
-  transform: translate(-50%, 4px) !important; left: 50% !important; border-radius: 8px !important;
-  width: auto !important; min-width: 28px; height: 20px !important; padding: 0 6px;
-  font-size: 12px; white-space: nowrap; background-color: #1565c0 !important;
+.abm-step { font-size: 22px; font-weight: 700; }
+.abm-error { color: #c62828; font-size: 14px; }
+.abm-waits { color: #1565c0; font-size: 12px; margin-top: -6px; }
+.abm-waiting .v-label { color: #1565c0 !important; font-weight: 600; }
+.abm-setting .v-input__slot { margin-bottom: 0; }
+.abm-setting .v-messages { min-height: 0; }
+.abm-setting .v-label { font-size: 14px; white-space: normal; max-width: 55%; }
+.abm-side .v-card__title { font-size: 17px; padding: 10px 14px 4px 14px; }
+.abm-side .v-card__text { padding: 4px 14px 10px 14px; }
+.abm-echart { min-height: 220px; }
+@media (max-width: 600px) {
+  .abm-big-value, .abm-state-word { font-size: 26px; }
+  .abm-state, .abm-big, .abm-reason { min-width: 130px; padding: 6px 10px; }
 }
-.v-navigation-drawer .v-slider__thumb-label > * { transform: none !important; }
-.v-navigation-drawer .v-input__slider { margin-top: 18px; }
 """

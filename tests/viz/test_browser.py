@@ -127,7 +127,7 @@ def test_a_slider_change_waits_for_reset_and_says_so(page: Page, app_url: str):
     errors = open_app(page, app_url)
     summary = page.locator(".abm-info .abm-caption")
     expect(summary).to_contain_text("500 traders")
-    traders = page.get_by_role("slider", name="Number of traders")
+    traders = page.get_by_role("slider", name=re.compile("^Number of traders"))
     traders.focus()
     traders.press("ArrowRight")  # one step of 50
     setting = page.locator(".abm-setting", has=traders)

@@ -14,12 +14,14 @@ import solara
 from mesa.visualization import Slider
 from mesa.visualization.solara_viz import _check_model_params
 from mesa.visualization.utils import force_update
+from solara.components.echarts import EchartsWidget
+from solara.components.file_download import FileDownloadWidget
 
 import viz.app as app
 from abm.agents.traders import Trader
 from abm.model import ExchangeModel
-from viz import controls, data, governance, health, presets
-from viz.charts import CHARTS, Charts, LeverageChart, draw_leverage
+from viz import axes, charts, controls, data, governance, health, presets
+from viz.charts import CHARTS, Charts, LeverageChart
 from viz.events import EventFeed, describe, feed_lines
 from viz.explainer import LiquidationExplainer, find_walkthrough
 from viz.figures import BlitChart, Extent, sticky_limits
@@ -326,21 +328,23 @@ def test_explainer_finds_a_real_liquidation_and_its_cover(crash_model):
 
 
 # -- charts -----------------------------------------------------------------------------
+def options(rc) -> list[dict]:
+    return [w.option for w in rc.find(EchartsWidget).widgets]
+
+
 def test_leverage_histogram_has_one_bar_per_bin(crash_model):
     edges, counts = data.leverage_histogram(crash_model)
     n_open = int(np.count_nonzero(crash_model.exchange.book.size))
     assert len(counts) == data.LEVERAGE_BINS and len(edges) == data.LEVERAGE_BINS + 1
     assert counts.sum() == n_open > 0
     assert edges[-1] == pytest.approx(data.liquidation_leverage(crash_model))
-    chart = BlitChart()
-    png = chart.render(lambda ax: draw_leverage(ax, edges, counts, 20.0))
-    assert png.startswith(PNG)
-    (bars,) = [c for c in chart.ax.collections if c.get_gid() != "static"]
-    assert len(bars.get_paths()) == data.LEVERAGE_BINS
-    heights = [p.vertices[:, 1].max() for p in bars.get_paths()]
-    assert heights == pytest.approx(counts.tolist())
+    option = charts.leverage_option(edges, counts, 20.0)
+    (bars,) = option["series"]
+    assert [b["value"] for b in bars["data"]] == counts.tolist()
+    assert bars["data"][-1]["itemStyle"]["color"] == charts.COLORS["red"]
+    assert len(option["xAxis"]["data"]) == data.LEVERAGE_BINS
     _, rc = solara.render(LeverageChart(crash_model), handle_error=False)
-    assert image_bytes(rc)[0].startswith(PNG)
+    assert options(rc)[0]["series"][0]["data"] == bars["data"]
     assert texts(rc, "abm-caption")[0].startswith(f"{n_open} open positions")
 
 
@@ -354,18 +358,22 @@ def test_leverage_values_are_the_traders_leverage(crash_model):
 
 
 @pytest.mark.parametrize("chart", CHARTS, ids=lambda c: c.__name__)
-def test_each_chart_renders_and_redraws_when_mesa_steps(chart):
+def test_each_chart_redraws_when_mesa_steps_and_exports_png_and_csv(chart):
     m = ExchangeModel(rng=4, n_traders=150, shock_size=0.3, shock_hour=5, governance_enabled=False)
     for _ in range(3):
         m.step()
     _, rc = solara.render(chart(m), handle_error=False)
-    (before,) = image_bytes(rc)
-    assert before.startswith(PNG)
+    (before,) = options(rc)
+    assert before["toolbox"]["feature"]["saveAsImage"]["title"] == "PNG"
+    assert before["animation"] is False
+    (download,) = rc.find(FileDownloadWidget).widgets
+    assert download.filename.endswith(".csv")
     for _ in range(6):
         m.step()
-    force_update()  # what SolaraViz does after its steps
-    (after,) = image_bytes(rc)
-    assert after.startswith(PNG) and after != before
+    force_update()  # what a frame does after its steps
+    (after,) = options(rc)
+    assert after["series"] != before["series"]
+    assert after["yAxis"]["name"] and after["xAxis"]["name"]
 
 
 def test_charts_read_the_model_frame_once_per_frame(monkeypatch, fresh_model):
@@ -373,11 +381,64 @@ def test_charts_read_the_model_frame_once_per_frame(monkeypatch, fresh_model):
     original = data.model_frame
     monkeypatch.setattr(data, "model_frame", lambda m, *a, **k: calls.append(1) or original(m))
     _, rc = solara.render(Charts(fresh_model), handle_error=False)
-    assert len(image_bytes(rc)) == len(CHARTS)
+    assert len(options(rc)) == len(CHARTS)
     assert len(calls) == 1
     fresh_model.step()
     force_update()
     assert len(calls) == 2
+
+
+def test_chart_csv_holds_one_row_per_step_with_the_charted_columns(crash_model):
+    frame = data.model_frame(crash_model)
+    text = charts.csv_text(frame, charts.FUND_COLUMNS)
+    header, *rows = text.strip().splitlines()
+    assert header.split(",") == ["step", *charts.FUND_COLUMNS]
+    assert len(rows) == len(frame)
+    assert float(rows[-1].split(",")[1]) == pytest.approx(
+        frame["insurance_fund"].iloc[-1], rel=1e-5
+    )
+
+
+def test_money_axes_are_titled_and_scaled_to_their_tick_labels(crash_model):
+    frame = data.model_frame(crash_model)
+    option = charts.fund_option(frame, 250_000.0)
+    y = option["yAxis"]
+    assert y["name"] == "US$" and option["xAxis"]["name"] == "step (hours)"
+    assert y["axisLabel"]["formatter"] == "${value}k"
+    balance = next(s for s in option["series"] if s["name"] == "fund balance")
+    assert balance["data"][-1][1] == pytest.approx(frame["insurance_fund"].iloc[-1] / 1e3, abs=1e-3)
+    assert (
+        y["min"]
+        <= min(p[1] for p in balance["data"])
+        <= max(p[1] for p in balance["data"])
+        <= y["max"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("lo", "hi", "labels"),
+    [
+        (1_200, 2_700, ["$1k", "$1.5k", "$2k", "$2.5k", "$3k"]),
+        (0, 2.6, ["$0", "$1", "$2", "$3"]),
+        (0, 1.2, ["$0", "$0.25", "$0.5", "$0.75", "$1", "$1.25"]),
+        (0, 4.2e6, ["$0M", "$1M", "$2M", "$3M", "$4M", "$5M"]),
+    ],
+)
+def test_money_ticks_read_short_and_never_repeat(lo, hi, labels):
+    t = axes.money_ticks(lo, hi)
+    assert t.labels == labels
+    assert len(set(t.labels)) == len(t.labels)
+
+
+def test_no_axis_repeats_a_tick_label_over_many_ranges():
+    rng = np.random.default_rng(1)
+    for _ in range(300):
+        scale = 10 ** rng.uniform(-1, 7)
+        lo, hi = sorted(rng.uniform(-scale, scale, 2))
+        money = axes.money_ticks(lo, hi)
+        assert money.values[0] <= lo and money.values[-1] >= hi
+        for t in (money, axes.percent_ticks(0, abs(hi) / scale)):
+            assert len(set(t.labels)) == len(t.labels), (lo, hi, t.labels)
 
 
 def test_model_frame_derives_adl_cover_and_thins_long_runs(crash_model):
@@ -634,7 +695,7 @@ def test_step_is_one_step_and_a_changed_slider_waits_for_reset():
     for n in (1, 2):
         _button(rc, "Step (one hour)").click()
         assert _step_shown(rc) == f"Step {n}"
-    slider = rc.find(v.Slider, label="Number of traders").widget
+    (slider,) = [w for w in rc.find(v.Slider).widgets if w.label.startswith("Number of traders")]
     slider.v_model = slider.v_model + 50
     assert texts(rc, "abm-waits") == ["⟳ changes at Reset"]
     _button(rc, "Reset").click()
