@@ -195,6 +195,93 @@ def cmd_sweep(args, out: Console) -> int:
     return 0
 
 
+def cmd_compare(args, out: Console) -> int:
+    from .batch.compare import compare
+
+    result = compare(
+        args.policies,
+        seeds=args.seeds,
+        steps=args.steps,
+        overrides=_overrides(args.fix),
+        workers=args.workers,
+        dask=args.dask,
+        out=args.out,
+        resume=args.resume,
+        overwrite=args.force,
+        progress=False if args.quiet else None,
+    )
+    n = len(result.seeds)
+    table = Table(
+        title=f"paired differences (policy - baseline) over {n} common seeds",
+        title_justify="left",
+        caption="t interval on paired differences; Newcombe's interval for P(fund depleted)",
+    )
+    for c in ("policy", "metric", "baseline", "policy mean", "difference", "95 % interval", "sig."):
+        table.add_column(c, justify="left" if c in ("policy", "metric") else "right")
+    for r in result.table.itertuples(index=False):
+        table.add_row(
+            r.policy,
+            r.metric,
+            _fmt(r.baseline_mean),
+            _fmt(r.policy_mean),
+            _fmt(r.difference),
+            f"[{_fmt(r.lo)}, {_fmt(r.hi)}]",
+            "yes" if r.significant else "no",
+        )
+    out.print(f"baseline: {result.table['baseline'].iloc[0]}")
+    out.print(table)
+    if args.out:
+        out.print(f"wrote {args.out}/compare.csv and one sweep folder per policy")
+    return 0
+
+
+def cmd_size_fund(args, out: Console) -> int:
+    from .batch.sizing import size_fund
+    from .report import frontier_plot
+
+    values = [float(v) for v in args.values.split(",")] if args.values else None
+    dest = Path(args.out) if args.out else Path("sizing") / Path(args.scenario).stem
+    result = size_fund(
+        args.scenario,
+        target=args.target,
+        stress=args.stress,
+        param=args.param,
+        values=values,
+        seeds=args.seeds,
+        max_seeds=args.max_seeds,
+        steps=args.steps,
+        overrides=_overrides(args.fix),
+        workers=args.workers,
+        dask=args.dask,
+        out=dest,
+        progress=False if args.quiet else None,
+    )
+    frame = result.frontier_frame()
+    table = Table(title=f"frontier: {result.target.text}", title_justify="left")
+    for c in (args.param, "seeds", "P(target)", "95 % interval", "meets", "VaR 95", "LaR 95"):
+        table.add_column(c, justify="right")
+    for _, r in frame.iterrows():
+        meets = {True: "yes", False: "no"}.get(r["meets"], "undecided")
+        interval = f"[{_fmt(r['p_target_lo'])}, {_fmt(r['p_target_hi'])}]"
+        table.add_row(
+            _fmt(r[args.param]), _fmt(int(r["seeds"])), _fmt(r["p_target"]), interval, meets,
+            _fmt(r["var_95"]), _fmt(r["lar_95"]),
+        )  # fmt: skip
+    out.print(table)
+    frontier_plot(frame, args.param, result.target, dest / "frontier.png")
+    a = result.answer
+    if a is None:
+        out.print(f"no candidate meets {result.target.text}: the largest is not shown to meet it")
+    else:
+        out.print(
+            f"answer: {args.param} = {_fmt(a.value)}: P = {_fmt(a.share.estimate)} "
+            f"[{_fmt(a.share.lo)}, {_fmt(a.share.hi)}] ({a.share.method}, {a.seeds} seeds "
+            "per stress scenario)"
+        )
+    out.print(f"{result.runs} runs now; wrote {dest}/frontier.csv and frontier.png")
+    return 0
+
+
 def cmd_report(args, out: Console) -> int:
     from .report import report
 
@@ -295,7 +382,34 @@ def build_parser() -> argparse.ArgumentParser:
 
     rp = sub.add_parser("report", help="plots and an HTML page for a run or a sweep folder")
     rp.add_argument("dir", help="a folder written by `abm run` or `abm sweep`")
+
+    c = sub.add_parser("compare", help="compare policies on common seeds: paired differences")
+    c.add_argument("policies", nargs="+", help="presets or .toml files; the first is the baseline")
+    c.add_argument("--seeds", type=int, default=30, help="common seeds (default 30)")
+    _run_options(c)
+    c.add_argument("--out", help="folder for compare.csv and one sweep folder per policy")
+    c.add_argument("--resume", action="store_true", help="reuse the runs already in --out")
+    c.add_argument("--force", action="store_true", help="replace the output folder")
+
+    z = sub.add_parser("size-fund", help="smallest fund (or --param) that meets a risk target")
+    z.add_argument("scenario", help="preset name or path to a .toml file")
+    z.add_argument("--target", required=True, help='e.g. "P(depleted within 30 days) < 1%%"')
+    z.add_argument("--stress", help="stress scenarios, e.g. flash_crash:2,oracle_failure")
+    z.add_argument("--param", default="exchange.initial_fund", help="the parameter to size")
+    z.add_argument("--values", help="candidate values, e.g. 1e5,2e5,5e5 (default: geometric)")
+    z.add_argument("--seeds", type=int, default=20, help="first seeds per candidate (default 20)")
+    z.add_argument("--max-seeds", type=int, default=640, help="most seeds per candidate")
+    _run_options(z)
+    z.add_argument("--out", help="folder for the runs and the frontier (default sizing/<name>)")
     return p
+
+
+def _run_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--steps", type=int, help="steps per run (default: the scenario's run.steps)")
+    p.add_argument("--fix", action="append", metavar="PATH=VALUE", help="override a field")
+    p.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    p.add_argument("--dask", metavar="ADDRESS", help="run on a Dask cluster")
+    p.add_argument("--quiet", action="store_true", help="no progress")
 
 
 COMMANDS = {
@@ -305,6 +419,8 @@ COMMANDS = {
     "run": cmd_run,
     "sweep": cmd_sweep,
     "report": cmd_report,
+    "compare": cmd_compare,
+    "size-fund": cmd_size_fund,
 }
 
 
@@ -314,7 +430,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     out = Console(highlight=False, markup=False, width=None if sys.stdout.isatty() else 160)
     try:
         args = build_parser().parse_args(argv)
-        for flag in ("seeds", "workers", "chunk_size"):
+        for flag in ("seeds", "workers", "chunk_size", "max_seeds"):
             value = getattr(args, flag, None)
             if value is not None and value < 1:
                 name = flag.replace("_", "-")

@@ -345,3 +345,31 @@ def _page(title: str, body: list[str]) -> str:
         f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
         f"<style>{style}</style></head><body>{''.join(body)}</body></html>\n"
     )
+
+
+# -- fund sizing ------------------------------------------------------------------------
+def frontier_plot(frame: pd.DataFrame, param: str, target: Any, path: Path) -> Path:
+    """The sizing frontier: P(target event) with its interval against the sized parameter,
+    the target threshold as a line, and VaR and LaR on a second panel."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 5.5), dpi=DPI, sharex=True)
+    x = frame[param].to_numpy(dtype=float)
+    p = frame["p_target"].to_numpy(dtype=float)
+    err = [p - frame["p_target_lo"].to_numpy(dtype=float), frame["p_target_hi"] - p]
+    top.errorbar(x, p, yerr=err, fmt="o-", capsize=3, label="P(target event), 95 % interval")
+    top.axhline(target.threshold, color="C3", ls="--", label=f"target: {target.text}")
+    top.set_ylabel("probability")
+    top.legend(fontsize=8)
+    bottom.plot(x, frame["var_95"], "o-", label="VaR 95 (uncovered bad debt, stablecoins)")
+    bottom.plot(x, frame["lar_95"], "s--", label="LaR 95 (liquidated notional, stablecoins)")
+    bottom.set_ylabel("stablecoins")
+    bottom.set_xlabel(param)
+    bottom.legend(fontsize=8)
+    if (x > 0).all():
+        bottom.set_xscale("log")
+    for ax in (top, bottom):
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path

@@ -10,7 +10,6 @@ import pytest
 from abm.batch import io, run, run_sweep
 from abm.batch.sweep import sweep_status
 from abm.cli import main
-from abm.report import report
 
 GRID = {"exchange.penalty_rate": [0.005, 0.02]}
 KILLED = 86

@@ -201,3 +201,27 @@ def test_app_starts_solara_on_the_classroom_page(monkeypatch):
     assert cmd[:4] == [sys.executable, "-m", "solara", "run"]
     assert cmd[4].endswith("app.py") and "viz" in cmd[4]
     assert cmd[5:] == ["--host", "localhost", "--port", "0", "--no-open"]
+
+
+QUICK_FIX = [*FIX, "--fix", "market.shocks.0.start=10"]
+
+
+def test_compare_prints_paired_differences(capsys, tmp_path):
+    code = main(["compare", "calm", "calm", "--seeds", "2", "--steps", "5", *FIX, "--quiet"])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "over 2 common seeds" in printed and "max_drawdown" in printed
+    assert "trader_losses" in printed and "Newcombe" in printed
+
+
+def test_size_fund_prints_the_answer_frontier_and_run_count(capsys, tmp_path):
+    out = tmp_path / "size"
+    args = ["size-fund", "thin_fund", "--target", "P(depleted within 1 day) < 30%"]
+    args += ["--values", "1000,5e6", "--seeds", "10", "--max-seeds", "10", "--steps", "20"]
+    assert main([*args, *QUICK_FIX, "--out", str(out), "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert "answer: exchange.initial_fund = 5,000,000" in printed
+    assert "frontier" in printed and "runs now" in printed
+    assert (out / "frontier.png").exists() and (out / "frontier.csv").exists()
+    assert main([*args, "--target", "VaR < 3", "--quiet"]) == 2
+    assert "--target must read P(depleted within" in capsys.readouterr().err
