@@ -115,6 +115,7 @@ class Settings:
     steps: int = 3000
     traders: int = 500
     warmup_hours: float = 168.0
+    step_hours: float = 1.0
 
 
 QUICK = Settings(seeds=2, steps=400, traders=100, warmup_hours=24.0)
@@ -213,8 +214,9 @@ def figures(model: ExchangeModel, trace: Trace, warmup_hours: float) -> dict[str
 def measure(seed: int, settings: Settings) -> dict[str, float]:
     """One seed's figures, and the leverage effect of the fund-health response on it."""
     steps, traders, warmup = settings.steps, settings.traders, settings.warmup_hours
-    row = figures(*simulate(model_kwargs(seed, traders), steps), warmup)
-    flat = model_kwargs(seed, traders, traders={"appetite_sensitivity": 0.0})
+    market = {"step_hours": settings.step_hours}
+    row = figures(*simulate(model_kwargs(seed, traders, market=market), steps), warmup)
+    flat = model_kwargs(seed, traders, market=market, traders={"appetite_sensitivity": 0.0})
     without = figures(*simulate(flat, steps), warmup)["leverage_median"]
     row["leverage_fund_effect"] = row["leverage_median"] / without
     return {"seed": seed, **row}
@@ -248,7 +250,8 @@ def render(table: pd.DataFrame, settings: Settings) -> None:
 
     out = Table(
         title=(
-            f"calm, governance off: {settings.seeds} seeds x {settings.steps} steps, "
+            f"calm, governance off: {settings.seeds} seeds x {settings.steps} steps "
+            f"of {settings.step_hours:g} h, "
             f"{settings.traders} traders, first {settings.warmup_hours:g} h left out; "
             f"interval: {INTERVAL_METHOD}"
         )
@@ -275,6 +278,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--steps", type=int)
     ap.add_argument("--traders", type=int)
     ap.add_argument("--warmup-hours", type=float)
+    ap.add_argument("--step-hours", type=float, default=1.0, help="market.step_hours")
     args = ap.parse_args(argv)
     base = QUICK if args.quick else Settings()
     settings = Settings(
@@ -282,6 +286,7 @@ def main(argv: list[str] | None = None) -> None:
         steps=args.steps or base.steps,
         traders=args.traders or base.traders,
         warmup_hours=base.warmup_hours if args.warmup_hours is None else args.warmup_hours,
+        step_hours=args.step_hours,
     )
     render(report(settings), settings)
 
