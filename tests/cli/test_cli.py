@@ -133,7 +133,7 @@ def test_console_script_exit_code_and_no_traceback(tmp_path):
         check=False,
     )
     assert proc.returncode == 2
-    assert "oracle.heartbeat must be in [1, 1e+09], got 0" in proc.stderr
+    assert "oracle.heartbeat must be in (0, 1e+09], got 0" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert list(tmp_path.iterdir()) == []
 

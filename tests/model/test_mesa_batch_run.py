@@ -22,7 +22,7 @@ SAMPLES = {
     "initial_fund": [100_000.0, 200_000.0],
     "treasury": [1_000_000.0, 3_000_000.0],
     "shock_size": [0.1, 0.2],
-    "shock_step": [2, 5],
+    "shock_hour": [2.0, 5.0],
     "cascade_impact": [0.0, 0.5],
     "replay_path": ["a.csv", "b.csv"],
     "agent_sample_period": [0, 5],
