@@ -28,6 +28,7 @@ import solara.server.settings
 from abm.model import ExchangeModel
 from viz import presets
 from viz.charts import Charts
+from viz.compare import ComparePanel
 from viz.controls import PlayControls, SettingInput, fixed_values, initial_values, parse_seed
 from viz.events import EventFeed
 from viz.explainer import LiquidationExplainer
@@ -77,7 +78,9 @@ def PresetPicker(preset: solara.Reactive[str], on_pick, shown: dict[str, str], a
 
 
 @solara.component
-def Dashboard(model, info: dict | None = None, version: int | None = None):
+def Dashboard(
+    model, info: dict | None = None, version: int | None = None, base: dict | None = None
+):
     """Everything in the main area, for one model.
 
     `version` counts the frames the page has drawn; without it the dashboard follows
@@ -95,6 +98,9 @@ def Dashboard(model, info: dict | None = None, version: int | None = None):
                     GovernancePanel(model, version=version)
             with solara.lab.Tab("One liquidation, step by step"):
                 LiquidationExplainer(model, version=version)
+            if base is not None:
+                with solara.lab.Tab("Compare two settings"):
+                    ComparePanel(base, str(base.get("rng")))
         with solara.Column():
             EventFeed(model, version=version)
             ClassroomInfo(
@@ -228,7 +234,9 @@ def Page():
             )
             Settings(params, values, built.value)
         with solara.Column(classes=["abm-main"]):
-            Dashboard(model.value, info, version=version.value)
+            base = {**fixed_values(params), **built.value}
+            base["rng"] = parse_seed(base.get("rng")).value
+            Dashboard(model.value, info, version=version.value, base=base)
 
 
 page = Page

@@ -18,6 +18,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 import solara
+from solara.components.echarts import EchartsWidget
 
 from . import data
 from .axes import Ticks, count_ticks, money_ticks, nice_ticks, percent_ticks
@@ -149,6 +150,12 @@ def chart_option(file: str, x_axis: dict, y_axis: dict, series: list[dict], **ex
     }
 
 
+class ChartWidget(EchartsWidget):
+    """Solara's ECharts widget, but it skips a chart taken off the page before it drew."""
+
+    template_file = (__file__, "echart.vue")
+
+
 def slug(title: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", title.lower()).strip("_")
 
@@ -168,7 +175,7 @@ def EChart(title: str, option: dict, csv: Callable[[], str], caption: str = ""):
             solara.FileDownload(
                 csv, filename=f"{slug(title)}.csv", label="CSV", mime_type="text/csv"
             )
-        solara.FigureEcharts(
+        ChartWidget.element(
             option=option,
             attributes={"style": f"height: {HEIGHT}; width: 100%;", "class": "abm-echart"},
             responsive=True,

@@ -215,3 +215,19 @@ def test_a_room_of_pages_all_play_and_closed_pages_stop_and_free_their_models(br
         f"the server's memory to return near its start ({baseline / 1e6:.0f} MB, "
         f"{peak / 1e6:.0f} MB with {ROOM} pages playing)",
     )
+
+
+def test_compare_mode_shows_two_funds_for_two_penalty_splits(page: Page, app_url: str):
+    errors = open_app(page, app_url)
+    page.get_by_role("tab", name="Compare two settings").click()
+    panel = page.locator(".abm-compare")
+    expect(panel).to_contain_text("Fund's share of the penalty", timeout=ACT)
+    page.get_by_label("Steps to run").fill("150")
+    button(page, "Run both").click()
+    funds = page.locator(".abm-compare-fund")
+    expect(funds).to_have_count(2, timeout=LOAD)
+    a, b = funds.all_inner_texts()
+    assert a.startswith("fund $") and b.startswith("fund $") and a != b
+    expect(page.locator(".abm-compare-a")).to_contain_text("A: fund's share of the penalty 20 %")
+    expect(page.locator(".abm-compare-b")).to_contain_text("B: fund's share of the penalty 80 %")
+    assert errors == []

@@ -3,6 +3,7 @@ what they show."""
 
 from __future__ import annotations
 
+import threading
 from contextlib import nullcontext
 
 import ipyvuetify as v
@@ -20,8 +21,9 @@ from solara.components.file_download import FileDownloadWidget
 import viz.app as app
 from abm.agents.traders import Trader
 from abm.model import ExchangeModel
-from viz import axes, charts, controls, data, governance, health, presets
+from viz import axes, charts, compare, controls, data, governance, health, presets
 from viz.charts import CHARTS, Charts, LeverageChart
+from viz.compare import ComparePanel
 from viz.events import EventFeed, describe, feed_lines
 from viz.explainer import LiquidationExplainer, find_walkthrough
 from viz.figures import BlitChart, Extent, sticky_limits
@@ -746,3 +748,25 @@ def test_proposal_counts_add_up_to_the_number_of_proposals(governed_model):
     assert words.startswith(f"{total} proposals: ")
     parts = [int(p.split()[0]) for p in words.split(": ", 1)[1].split(" · ")]
     assert sum(parts) == total
+
+
+# -- compare mode -----------------------------------------------------------------------
+def test_compare_runs_two_penalty_splits_on_one_seed_and_shows_two_funds():
+    m = presets.build("calm")
+    params = presets.model_params("calm", m)
+    base = {**controls.fixed_values(params), **controls.initial_values(params), "rng": 5}
+    _, rc = solara.render(ComparePanel(base, "5"), handle_error=False)
+    steps = rc.find(v.TextField, label="Steps to run").widget
+    steps.v_model = "80"
+    _button(rc, "Run both").click()
+    for t in threading.enumerate():
+        if t.name == "abm-compare":
+            t.join(timeout=120)
+    funds = texts(rc, "abm-compare-fund")
+    assert len(funds) == 2 and funds[0] != funds[1]
+    a, b = compare.run_pair(base, "penalty_fund_share", 0.2, 0.8, 80, str)
+    assert funds == [f"fund {data.money(o.last['insurance_fund'])}" for o in (a, b)]
+    # the same random numbers: the same prices until liquidations move them apart
+    assert a.frame["price"].iloc[:5].equals(b.frame["price"].iloc[:5])
+    (bars,) = [o for o in options(rc) if o["xAxis"].get("type") == "category"]
+    assert [s["name"] for s in bars["series"]] == [name for name, _, _ in charts.WATERFALL]
