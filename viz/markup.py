@@ -11,13 +11,15 @@ from functools import lru_cache
 import solara
 from markdown_it import MarkdownIt
 
+from .glossary import with_terms
+
 _MD = MarkdownIt("commonmark", {"html": False}).enable("table")
 
 
 @lru_cache(maxsize=256)
 def md_html(text: str) -> str:
-    """Markdown (with tables; raw HTML escaped) as an HTML string."""
-    return _MD.render(text)
+    """Markdown (with tables; raw HTML escaped) as HTML, glossary terms with tooltips."""
+    return with_terms(_MD.render(text))
 
 
 @solara.component

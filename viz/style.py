@@ -48,6 +48,7 @@ CSS = """
 .abm-side .v-card__title { font-size: 17px; padding: 10px 14px 4px 14px; }
 .abm-side .v-card__text { padding: 4px 14px 10px 14px; }
 .abm-echart { min-height: 220px; }
+.abm-term { text-decoration: underline dotted; cursor: help; }
 .abm-compare-fund { font-size: 30px; font-weight: 700; line-height: 1.15; }
 @media (max-width: 600px) {
   .abm-big-value, .abm-state-word { font-size: 26px; }

@@ -3,6 +3,8 @@ what they show."""
 
 from __future__ import annotations
 
+import html as html_mod
+import re
 import threading
 from contextlib import nullcontext
 
@@ -27,9 +29,11 @@ from viz.compare import ComparePanel
 from viz.events import EventFeed, describe, feed_lines
 from viz.explainer import LiquidationExplainer, find_walkthrough
 from viz.figures import BlitChart, Extent, sticky_limits
+from viz.glossary import GLOSSARY
 from viz.governance import GovernancePanel, VoterNetworkChart, draw_votes, latest, phases
 from viz.health import HealthPanel, fund_health
 from viz.info import BADGE_HEADING, ClassroomInfo, run_summary
+from viz.markup import md_html
 from viz.runner import SPEEDS, Player
 from viz.text import INFO_SECTIONS
 
@@ -770,3 +774,47 @@ def test_compare_runs_two_penalty_splits_on_one_seed_and_shows_two_funds():
     assert a.frame["price"].iloc[:5].equals(b.frame["price"].iloc[:5])
     (bars,) = [o for o in options(rc) if o["xAxis"].get("type") == "category"]
     assert [s["name"] for s in bars["series"]] == [name for name, _, _ in charts.WATERFALL]
+
+
+# -- classroom text names the page's controls -------------------------------------------
+def _page_words(rc) -> set[str]:
+    """Every name a student can find on the page: buttons, settings, tabs, chart titles."""
+    words = {
+        "".join(str(c) for c in b.children if isinstance(c, str)) for b in rc.find(v.Btn).widgets
+    }
+    words |= {w.label.rsplit(":", 1)[0] for w in rc.find(v.Slider).widgets}
+    words |= {w.label for w in rc.find(v.TextField).widgets}
+    words |= {w.label for w in rc.find(v.Checkbox).widgets}
+    words |= {w.children[0] for w in rc.find(v.Tab).widgets if w.children}
+    words |= set(html_blocks(rc, "abm-chart-title"))
+    words |= set(texts(rc, "abm-big-label")) | {"Preset", "Settings of the next run"}
+    words |= {t.capitalize() for t in texts(rc, "abm-big-label")}
+    words |= set(presets.titles(presets.names()).values())
+    return {w.strip() for w in words if w}
+
+
+@pytest.mark.parametrize("preset", [p for p in presets.names() if p != presets.NO_PRESET])
+def test_every_classroom_instruction_names_a_control_on_the_page(preset):
+    _, rc = solara.render(app.Page(), handle_error=False)
+    (picker,) = [w for w in rc.find(v.Select).widgets if w.label == "Preset"]
+    picker.v_model = presets.titles(presets.names())[preset]
+    page = _page_words(rc) | {"Go to the crash", "❚❚ Pause"}  # shown when they apply
+    info = presets.info(preset)
+    bold = re.findall(r"\*\*(.+?)\*\*", info["how_to_use_it"] + info["things_to_try"])
+    assert bold, preset
+    missing = [b for b in bold if not any(w.lower().startswith(b.lower()) for w in page)]
+    assert missing == [], (preset, missing)
+    assert "abm " not in info["how_to_use_it"] + info["things_to_try"]  # recipes are in the README
+    if "Go to the crash" in info["how_to_use_it"] + info["things_to_try"]:
+        assert controls.crash_steps(presets.build(preset))
+
+
+def test_glossary_terms_carry_their_definition_as_a_tooltip_once():
+    out = md_html("Its **bankruptcy price** was below the maintenance margin; ADL, ADL, margin.")
+    for term in ("bankruptcy price", "maintenance margin", "ADL", "margin"):
+        tip = html_mod.escape(GLOSSARY[term], quote=True)
+        assert out.count(f'<abbr class="abm-term" title="{tip}">') == 1, term
+    assert out.count("abm-term") == 4
+    assert {"margin", "maintenance margin", "bankruptcy price", "ADL", "socialised loss"} <= set(
+        GLOSSARY
+    )
