@@ -20,6 +20,7 @@ import dataclasses
 import inspect
 import math
 import pkgutil
+import typing
 from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
@@ -45,6 +46,7 @@ from .datacollection import SampledDataCollector
 from .exchange import Exchange, ExchangeParams, FlashCrash, MarketParams, OracleParams
 from .exchange.params import check_range
 from .governance import AttackParams, Governance, GovernanceParams, GovernorParams
+from .governance.validation import check_flag
 
 MODEL_COLUMNS = (
     "price",
@@ -98,18 +100,59 @@ DEFAULTS: dict[str, Any] = {
 }
 """Values used when neither a keyword nor a scenario sets them."""
 
+FLOAT_KNOBS = (
+    "leverage_appetite",
+    "max_leverage",
+    "maintenance_margin",
+    "penalty_rate",
+    "penalty_fund_share",
+    "fund_fee_share",
+    "initial_fund",
+    "treasury",
+    "shock_size",
+    "shock_hour",
+    "cascade_impact",
+    "governance_speed",
+)
+"""Flat keywords that are amounts or rates: a boolean there is a mistake, not 0 or 1."""
+
+
+def whole(name: str, value: Any, lo: int | None = None, hi: int | None = None) -> int:
+    """`value` as an int (in [lo, hi] when given); 1.5 or True is an error, not a count."""
+    span = "" if lo is None or hi is None else f" in [{lo}, {hi}]"
+    v = check_range(name, value, -math.inf if lo is None else lo, math.inf if hi is None else hi)
+    if isinstance(value, bool | np.bool_) or not math.isfinite(v) or v != int(v):
+        raise ValueError(f"{name} must be a whole number{span}, got {value!r}")
+    return int(v)
+
+
+def _check_kinds(cls, values: Mapping[str, Any], name: str) -> None:
+    """Fields typed `bool` take only booleans and fields typed `int` only whole numbers.
+
+    A scenario file is type-checked by its schema; a dict or params object from Python
+    code is not, and `bool('no')` or `int(1.5)` would silently change the setting.
+    """
+    hints = typing.get_type_hints(cls)
+    for key, v in values.items():
+        if hints.get(key) is bool:
+            check_flag(f"{name}.{key}", v)
+        elif hints.get(key) is int:
+            whole(f"{name}.{key}", v)
+
 
 def _params(cls, value, name: str):
     """Accept a params object, a dict of its fields, or None for the defaults."""
     if value is None:
         return cls()
     if isinstance(value, cls):
+        _check_kinds(cls, {f.name: getattr(value, f.name) for f in dataclasses.fields(cls)}, name)
         return value
     if isinstance(value, dict):
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(value) - known)
         if unknown:
             raise ValueError(f"{name} has unknown fields {unknown}; known: {sorted(known)}")
+        _check_kinds(cls, value, name)
         return cls(**value)
     raise ValueError(f"{name} must be a {cls.__name__} or a dict, got {type(value).__name__}")
 
@@ -124,7 +167,7 @@ def _governance_params(value, enabled: bool | None, speed: float | None) -> Gove
     gp = _params(GovernanceParams, value, "governance")
     changes: dict[str, Any] = {}
     if enabled is not None:
-        changes["enabled"] = bool(enabled)
+        changes["enabled"] = check_flag("governance_enabled", enabled)
     if speed is not None and speed != 1:
         speed = check_range("governance_speed", speed, 0.0, 100.0, lo_open=True)
         g = gp.governor
@@ -223,13 +266,16 @@ class ExchangeModel(mesa.Model):
         get = settings.get
         n_traders, initial_fund, treasury = get("n_traders"), get("initial_fund"), get("treasury")
         shock_size, shock_hour = get("shock_size"), get("shock_hour")
-        n_traders = int(check_range("n_traders", n_traders, 0, 10_000_000))
+        n_traders = whole("n_traders", n_traders, 0, 10_000_000)
+        for key in FLOAT_KNOBS:
+            if isinstance(get(key), bool | np.bool_):
+                raise ValueError(f"{key} must be a number, got {get(key)!r}")
         check_range("initial_fund", initial_fund, 0.0, 1e15)
         check_range("treasury", treasury, 0.0, 1e15)
         check_range("shock_size", shock_size, 0.0, 1.0, hi_open=True)
         check_range("shock_hour", shock_hour, 0, 1e9)
-        self.agent_sample_period = int(
-            check_range("agent_sample_period", get("agent_sample_period"), 0, 10**9)
+        self.agent_sample_period = whole(
+            "agent_sample_period", get("agent_sample_period"), 0, 10**9
         )
 
         xp = _params(ExchangeParams, get("exchange"), "exchange")
@@ -409,6 +455,7 @@ class ExchangeModel(mesa.Model):
         for lp in self.random.sample(self.lps, len(self.lps)):
             lp.step()
         step_governance(self)
+        ex.ledger.verify()
         self._measure()
         self.datacollector.collect(self)
         if ex.market.exhausted:
@@ -489,5 +536,8 @@ class ExchangeModel(mesa.Model):
         return frame
 
     def check(self) -> None:
-        """Raise if money was created or lost (relative tolerance 1e-9)."""
+        """Raise if money was created or lost, or a balance is negative, NaN or infinite.
+
+        `step` runs the ledger's cheap conservation check every step; this is the full one.
+        """
         self.exchange.check()

@@ -1,3 +1,5 @@
+import math
+
 import numpy as np
 import pytest
 
@@ -101,3 +103,127 @@ def test_block_accounts_are_named_and_found_without_stored_names():
         ledger.open_block("w", 10)
     assert ledger.name(ledger.id("b")) == "b"
     assert ledger.balances.size == 6
+
+
+def big_pool():
+    """A fund seeded with 1e15 beside small accounts: its size must not hide theirs."""
+    ledger = Ledger()
+    fund = ledger.open("fund")
+    ids = ledger.open_block("m", 4)
+    ledger.deposit(fund, 1e15, source="seed")
+    for i in ids:
+        ledger.deposit(int(i), 1_000.0, source="deposit")
+    return ledger, fund, ids
+
+
+@pytest.mark.parametrize("where", ["fund", "m:2"])
+def test_creating_100k_beside_a_1e15_fund_fails(where):
+    ledger, _, _ = big_pool()
+    ledger.check()
+    ledger._bal[ledger.id(where)] += 1e5
+    with pytest.raises(LedgerError, match="not conserved"):
+        ledger.check()
+    with pytest.raises(LedgerError, match="not conserved"):
+        ledger.verify()
+
+
+def test_creating_one_unit_in_a_small_account_fails():
+    ledger, _, ids = big_pool()
+    ledger._bal[ids[1]] += 1.0
+    with pytest.raises(LedgerError, match="not conserved"):
+        ledger.check()
+    ledger._bal[ids[1]] += 99.0
+    with pytest.raises(LedgerError, match="not conserved"):
+        ledger.verify()
+
+
+def test_rounding_of_many_small_flows_through_a_huge_pool_passes():
+    ledger, fund, ids = big_pool()
+    rng = np.random.default_rng(3)
+    for _ in range(3_000):
+        fee = rng.uniform(0.0, 0.3, ids.size)
+        ledger.collect_split(ids, fee, (fund, int(ids[0])), (0.37, 0.63))
+        ledger.transfer(fund, int(ids[rng.integers(4)]), float(rng.uniform(0, 0.4)))
+        ledger.verify()
+    ledger.check()
+    assert ledger.rounding_budget < 1e3  # a budget far below the 100k a creation shows
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+def test_nan_and_inf_balances_are_errors(bad):
+    ledger, ids = make()
+    ledger._bal[ids[1]] = bad
+    with pytest.raises(LedgerError, match=r"'m:1' is not a finite number"):
+        ledger.check()
+    with pytest.raises(LedgerError, match=r"'m:1' is not a finite number"):
+        ledger.verify()
+
+
+def test_negative_balance_is_an_error_even_when_the_total_conserves():
+    ledger, ids = make()
+    ledger._bal[ids[0]] -= 1e-12
+    ledger._bal[0] += 1e-12
+    with pytest.raises(LedgerError, match="'m:0' is negative"):
+        ledger.check()
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf])
+def test_nan_and_inf_amounts_are_refused_everywhere(bad):
+    ledger, ids = make()
+    for i in ids:
+        ledger.transfer("a", int(i), 10.0)
+    calls = [
+        lambda: ledger.transfer("a", "b", bad),
+        lambda: ledger.deposit("a", bad, source="x"),
+        lambda: ledger.withdraw("a", bad, sink="x"),
+        lambda: ledger.split(0, (1,), (bad,)),
+        lambda: ledger.collect(ids, "b", np.array([1.0, bad, 1.0])),
+        lambda: ledger.move(ids, ids[::-1].copy(), np.array([bad, 0.0, 0.0])),
+        lambda: ledger.distribute("a", ids, np.array([1.0, 1.0, bad])),
+        lambda: ledger.collect_split(ids, np.ones(3), (0, 1), (bad, 0.0)),
+    ]
+    before = ledger.balances.copy()
+    for call in calls:
+        with pytest.raises(LedgerError, match="finite and non-negative"):
+            call()
+    assert ledger.balances.tolist() == before.tolist()
+    ledger.check()
+
+
+def test_batches_naming_an_account_twice_are_refused_and_change_nothing():
+    ledger, ids = make()
+    for i in ids:
+        ledger.transfer("a", int(i), 10.0)
+    wallets = ledger.open_block("w", 3)
+    twice = np.array([ids[0], ids[1], ids[0]])
+    calls = {
+        "collect": lambda: ledger.collect(twice, "b", np.ones(3)),
+        "move": lambda: ledger.move(twice, wallets, np.ones(3)),
+        "move ": lambda: ledger.move(
+            ids, np.array([wallets[2], wallets[0], wallets[2]]), np.ones(3)
+        ),
+        "distribute": lambda: ledger.distribute("a", twice, np.ones(3)),
+        "collect  ": lambda: ledger.collect_split(twice, np.ones(3), (0, 1), (0.5, 0.5)),
+    }
+    before = ledger.balances.copy()
+    for what, call in calls.items():
+        with pytest.raises(ValueError, match=rf"{what.strip()} names account '(m:0|w:2)' more"):
+            call()
+    assert ledger.balances.tolist() == before.tolist()
+    ledger.check()
+
+
+def test_fee_shares_above_one_are_refused_and_rounding_overshoot_is_absorbed():
+    ledger, ids = make()
+    for i in ids:
+        ledger.transfer("a", int(i), 10.0)
+    with pytest.raises(LedgerError, match="sum to at most 1"):
+        ledger.collect_split(ids, np.ones(3), (0, 1, 2), (0.6, 0.6, 0.0))
+    with pytest.raises(LedgerError, match="finite and non-negative"):
+        ledger.collect_split(ids, np.ones(3), (0, 1, 2), (-0.1, 0.6, 0.5))
+    _, parts = ledger.collect_split(
+        ids, np.full(3, 1 / 3), (0, 1, 2), (0.1234567, 0.8765433, -2.8e-17)
+    )
+    assert min(parts) >= 0.0
+    assert math.fsum(parts) == pytest.approx(1.0, abs=1e-15)
+    ledger.check()
