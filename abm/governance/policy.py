@@ -1,11 +1,20 @@
 """The risk steward's policy: which proposal, if any, fund health calls for.
 
-Below `low_band × fund_target` (fund / open interest) it proposes measures that raise
-fund inflow, one per round in turn: a larger share of penalties, a higher penalty, a
-larger share of trading fees, a treasury injection sized to close part of the gap. Above
-`high_band × fund_target` it proposes the opposite: a lower penalty, fees back to LPs.
-A measure already at its limit is skipped. A depleted fund always gets an injection.
-(Waiting for the signal to persist is the steward agent's job, see `fund_signal`.)
+The steward works in both directions around a band of fund / open interest. Below
+`low_band × fund_target` it proposes measures that raise fund inflow, one per round in
+turn: a larger share of penalties, a higher penalty, a larger share of trading fees, a
+treasury injection sized to close part of the gap. Above `high_band × fund_target` it
+hands inflow back: a lower penalty, fees back to LPs, a smaller share of penalties (back
+to the liquidators). Inside the band it proposes nothing, so a fund near its target is
+left alone rather than nudged to and fro. Each measure moves within its own band
+(penalty rate in [PENALTY_MIN, PENALTY_MAX], the fund's share of penalties in
+[SPLIT_MIN, SPLIT_MAX]); a measure already at its limit is skipped. A depleted fund
+always gets an injection. (Waiting for the signal to persist is the steward agent's
+job, see `fund_signal`.)
+
+Fee shares are proposed so that the LPs' share, `1 - fund - treasury`, is never below
+zero as the exchange computes it in floating point (`max_fund_fee_share`), and the LPs'
+share in a proposal is exactly what the other two leave, whatever their decimals.
 """
 
 from __future__ import annotations
@@ -20,12 +29,16 @@ from .proposals import (
     SetFeeShares,
     SetPenaltyRate,
     SetPenaltySplit,
+    max_fund_fee_share,
 )
 
 PENALTY_STEP = 0.005
 PENALTY_MIN = 0.005
 PENALTY_MAX = 0.03
 SHARE_STEP = 0.1
+SPLIT_MIN = 0.25
+"""The fund keeps at least a quarter of every penalty when the steward hands shares back."""
+SPLIT_MAX = 1.0
 GAP_CLOSED = 0.5
 TREASURY_CAP = 0.25
 
@@ -64,15 +77,17 @@ def _fee_split(fund: float | None, treasury: float) -> SetFeeShares | None:
     """Fee shares with `fund` to the fund, the treasury's share kept, LPs the rest."""
     if fund is None:
         return None
-    return SetFeeShares(fund, round(max(0.0, 1.0 - fund - treasury), 6), treasury)
+    fund = min(fund, max_fund_fee_share(treasury))
+    return SetFeeShares(fund, 1.0 - fund - treasury, treasury)
 
 
 def _raise_measures(
     health: FundHealthLike, params: ExchangeParams, treasury: float, open_interest: float | None
 ) -> list[Proposal | None]:
-    split = _nudge(params.penalty_fund_share, SHARE_STEP, 0.0, 1.0)
+    split = _nudge(params.penalty_fund_share, SHARE_STEP, 0.0, SPLIT_MAX)
     rate = _nudge(params.penalty_rate, PENALTY_STEP, 0.0, max(PENALTY_MAX, params.penalty_rate))
-    fee = _nudge(params.fund_fee_share, SHARE_STEP, 0.0, 1.0 - params.treasury_fee_share)
+    fee_cap = max_fund_fee_share(params.treasury_fee_share)
+    fee = _nudge(params.fund_fee_share, SHARE_STEP, 0.0, fee_cap)
     amount = injection_size(health, params.fund_target, treasury, open_interest)
     return [
         None if split is None else SetPenaltySplit(split),
@@ -85,9 +100,13 @@ def _raise_measures(
 def _cut_measures(params: ExchangeParams) -> list[Proposal | None]:
     rate = _nudge(params.penalty_rate, -PENALTY_STEP, min(PENALTY_MIN, params.penalty_rate), 1.0)
     fee = _nudge(params.fund_fee_share, -SHARE_STEP, 0.0, 1.0)
+    split = _nudge(
+        params.penalty_fund_share, -SHARE_STEP, min(SPLIT_MIN, params.penalty_fund_share), 1.0
+    )
     return [
         None if rate is None else SetPenaltyRate(rate),
         _fee_split(fee, params.treasury_fee_share),
+        None if split is None else SetPenaltySplit(split),
     ]
 
 

@@ -114,9 +114,26 @@ class SetPenaltySplit(ParamChange):
         return f"send {self.fund_share:.0%} of liquidation penalties to the fund"
 
 
+def max_fund_fee_share(treasury: float) -> float:
+    """The largest fund fee share that leaves LPs a share of at least zero.
+
+    The exchange computes the LPs' share as `1 - fund - treasury` in floating point, where
+    0.9 and 0.1 leave -2.8e-17; the cap steps down from `1 - treasury` one float at a time
+    until that share is not negative.
+    """
+    cap = 1.0 - treasury
+    while cap > 0.0 and 1.0 - cap - treasury < 0.0:
+        cap = math.nextafter(cap, 0.0)
+    return max(cap, 0.0)
+
+
 @dataclass(frozen=True)
 class SetFeeShares(ParamChange):
-    """Split of trading fees between the fund, the LP vault and the treasury."""
+    """Split of trading fees between the fund, the LP vault and the treasury.
+
+    Applied, the fund's share is capped by `max_fund_fee_share` (a few ulps at most), so
+    a split such as 90/0/10 never leaves LPs a negative share by rounding.
+    """
 
     fund: float
     lp: float
@@ -131,7 +148,8 @@ class SetFeeShares(ParamChange):
             raise ValueError(f"fund + lp + treasury must sum to 1, got {total:g}")
 
     def changes(self) -> dict[str, float]:
-        return {"fund_fee_share": self.fund, "treasury_fee_share": self.treasury}
+        fund = min(self.fund, max_fund_fee_share(self.treasury))
+        return {"fund_fee_share": fund, "treasury_fee_share": self.treasury}
 
     def effect(self, params: ExchangeParams) -> Effect:
         return Effect(
