@@ -114,7 +114,10 @@ class MarketParams:
 def load_price_csv(path: str | Path, field: str = "replay_path") -> np.ndarray:
     """Read a price series with `timestamp` and `close` columns; raise a clear ValueError.
 
-    Messages start with `field`, the setting the path came from.
+    Timestamps are numbers or ISO 8601 times and must rise strictly: a replay in file
+    order of unsorted or repeated rows would be a different market. Messages start with
+    `field`, the setting the path came from, and name the file and its row (the line
+    number, counting the header as row 1).
     """
     path = Path(path)
     if not path.is_file():
@@ -123,6 +126,8 @@ def load_price_csv(path: str | Path, field: str = "replay_path") -> np.ndarray:
         frame = pd.read_csv(path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise ValueError(f"{field}: replay file {path} is not a readable CSV: {exc}") from None
+    except OSError as exc:
+        raise ValueError(f"{field}: replay file {path} cannot be read: {exc.strerror}") from None
     missing = [c for c in ("timestamp", "close") if c not in frame.columns]
     if missing:
         raise ValueError(
@@ -140,6 +145,25 @@ def load_price_csv(path: str | Path, field: str = "replay_path") -> np.ndarray:
         )
     if close.size < 2:
         raise ValueError(f"{field}: replay file {path} needs at least 2 rows of prices")
+    raw = frame["timestamp"]
+    times = pd.to_numeric(raw, errors="coerce")
+    if times.isna().any():
+        stamps = pd.to_datetime(raw.astype(str), errors="coerce", utc=True, format="ISO8601")
+        times = (stamps - stamps.min()).dt.total_seconds()
+    if times.isna().any():
+        row = int(np.flatnonzero(times.isna().to_numpy())[0])
+        raise ValueError(
+            f"{field}: replay file {path}: column 'timestamp' must hold numbers or ISO 8601 "
+            f"times; row {row + 2} has '{raw.iloc[row]}'"
+        )
+    steps = np.diff(times.to_numpy(dtype=float))
+    if not (steps > 0).all():
+        row = int(np.flatnonzero(~(steps > 0))[0]) + 1
+        how = "repeats" if steps[row - 1] == 0 else "is earlier than"
+        raise ValueError(
+            f"{field}: replay file {path}: timestamps must rise strictly; row {row + 2} "
+            f"('{raw.iloc[row]}') {how} row {row + 1} ('{raw.iloc[row - 1]}')"
+        )
     return close
 
 

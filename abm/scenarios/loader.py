@@ -92,6 +92,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{path.name}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError:
+        raise ScenarioError(f"{path}: not a text file (TOML must be UTF-8)") from None
     except OSError as exc:
         raise ScenarioError(f"{path}: cannot be read: {exc.strerror}") from None
 

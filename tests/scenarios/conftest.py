@@ -20,7 +20,8 @@ def price_csv(tmp_path):
     def write(rows: int = 50, columns=("timestamp", "close"), name="prices.csv") -> Path:
         lines = [",".join(columns)]
         for i in range(rows):
-            values = {"timestamp": f"2024-01-01T{i % 24:02d}:00:00Z", "close": 100 + (i % 7)}
+            stamp = f"2024-01-{1 + i // 24:02d}T{i % 24:02d}:00:00Z"
+            values = {"timestamp": stamp, "close": 100 + (i % 7)}
             lines.append(",".join(str(values.get(c, 1.0)) for c in columns))
         path = tmp_path / name
         path.write_text("\n".join(lines) + "\n")
