@@ -3,13 +3,13 @@
 import pytest
 
 import abm.scenarios  # noqa: F401  (registers the model's scenario resolver)
-from benchmarks.fuzz import Config, Tally, fuzz, run_config
+from benchmarks.fuzz import CI_SPACE, Config, Tally, fuzz, run_config
 
 pytestmark = pytest.mark.slow
 
 
 def test_random_valid_configurations_keep_every_invariant():
-    tally = fuzz(2_500, profile="fuzz-ci", max_steps=300)
+    tally = fuzz(2_500, profile="fuzz-ci", space=CI_SPACE, max_steps=300)
     assert tally.steps >= 2_500
     assert tally.configs >= 10
     assert tally.checks == 4 * (tally.steps + tally.configs)
