@@ -126,18 +126,21 @@ def whole(name: str, value: Any, lo: int | None = None, hi: int | None = None) -
     return int(v)
 
 
-def _check_kinds(cls, values: Mapping[str, Any], name: str) -> None:
-    """Fields typed `bool` take only booleans and fields typed `int` only whole numbers.
+def _check_kinds(cls, values: Mapping[str, Any], name: str) -> dict[str, Any]:
+    """Fields typed `bool` take only booleans and fields typed `int` only whole numbers
+    (returned as ints, so 64.0 works as a count).
 
     A scenario file is type-checked by its schema; a dict or params object from Python
     code is not, and `bool('no')` or `int(1.5)` would silently change the setting.
     """
     hints = typing.get_type_hints(cls)
+    out = dict(values)
     for key, v in values.items():
         if hints.get(key) is bool:
             check_flag(f"{name}.{key}", v)
         elif hints.get(key) is int:
-            whole(f"{name}.{key}", v)
+            out[key] = whole(f"{name}.{key}", v)
+    return out
 
 
 def _params(cls, value, name: str):
@@ -152,8 +155,7 @@ def _params(cls, value, name: str):
         unknown = sorted(set(value) - known)
         if unknown:
             raise ValueError(f"{name} has unknown fields {unknown}; known: {sorted(known)}")
-        _check_kinds(cls, value, name)
-        return cls(**value)
+        return cls(**_check_kinds(cls, value, name))
     raise ValueError(f"{name} must be a {cls.__name__} or a dict, got {type(value).__name__}")
 
 
