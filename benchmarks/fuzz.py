@@ -21,10 +21,10 @@ derandomised examples) and `fuzz-long` (this command). A failure is recorded wit
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import math
 import re
+import signal
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -252,6 +252,7 @@ class Tally:
     checks: int = 0
     failed_runs: int = 0
     failures: dict[str, dict[str, Any]] = field(default_factory=dict)
+    interrupted: bool = False
 
     def record(self, config: Config, step: int, exc: BaseException) -> None:
         self.failed_runs += 1
@@ -272,6 +273,7 @@ class Tally:
             "rejected_configurations": self.rejected,
             "invariant_checks": self.checks,
             "failed_runs": self.failed_runs,
+            "interrupted": self.interrupted,
             "seconds": round(seconds, 1),
             "failures": self.failures,
         }
@@ -355,8 +357,12 @@ def fuzz(
 
     if seed is not None:
         one = hypothesis_seed(seed)(one)
-    with contextlib.suppress(_Done):
+    try:
         one()
+    except _Done:
+        pass
+    except KeyboardInterrupt:
+        tally.interrupted = True
     return tally
 
 
@@ -374,22 +380,26 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     last = [start]
 
+    def save(t: Tally) -> None:
+        if args.json:
+            with open(args.json, "w") as fh:
+                json.dump(t.as_dict(time.perf_counter() - start), fh, indent=2)
+
     def progress(t: Tally) -> None:
         now = time.perf_counter()
         if now - last[0] > 60:
             last[0] = now
+            save(t)
             print(
                 f"{now - start:7.0f} s  {t.steps:,} steps  {t.configs:,} configurations  "
                 f"{t.failed_runs} failed",
                 flush=True,
             )
 
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop early, still report
     tally = fuzz(args.steps, seed=args.seed, max_steps=args.max_steps, progress=progress)
-    result = tally.as_dict(time.perf_counter() - start)
-    print(_report(result))
-    if args.json:
-        with open(args.json, "w") as fh:
-            json.dump(result, fh, indent=2)
+    save(tally)
+    print(_report(tally.as_dict(time.perf_counter() - start)))
     return 1 if tally.failed_runs else 0
 
 
@@ -401,7 +411,8 @@ def _report(result: Mapping[str, Any]) -> str:
         f"invariants checked:     {result['invariant_checks']:,} "
         f"({', '.join(INVARIANTS)} after every step)",
         f"failed runs:            {result['failed_runs']:,}",
-        f"time:                   {result['seconds']:,} s",
+        f"time:                   {result['seconds']:,} s"
+        + (" (stopped early)" if result["interrupted"] else ""),
     ]
     for signature, f in sorted(result["failures"].items(), key=lambda kv: -kv[1]["count"]):
         lines += [
