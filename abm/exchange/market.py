@@ -1,11 +1,17 @@
 """The exogenous reference price and the market's reaction to liquidation flow.
 
 Price = base × exp(shock offsets + impact). The base is geometric Brownian motion with
-jumps, or a replayed CSV series. Shocks are scripted multiplicative paths (a flash crash,
+jumps, compensated so that `annual_drift` is the expected return (zero drift is a
+martingale), or a replayed CSV series. Shocks are scripted multiplicative paths (a flash crash,
 a trend). Impact is endogenous: liquidation volume pushes the log price in its direction
 by `impact × volume / depth` and fades by `impact_decay` each hour, so a coefficient of 0
 turns liquidation cascades off. Every time in the parameters is in hours and every rate
 per hour or per year; `step_hours` sets the step length.
+
+The log price is kept within `PRICE_RANGE` of the starting price in either direction
+(a floor at 1e-8 and a ceiling at 1e8 times the start), so that extreme but valid
+settings (a huge impact on a thin market, decades of high volatility) give a small
+positive price rather than an overflow, an underflow or a mark of zero.
 """
 
 from __future__ import annotations
@@ -19,6 +25,12 @@ import pandas as pd
 
 from .clock import HOURS_PER_YEAR, Clock
 from .params import check_range
+
+PRICE_RANGE = 1e8
+"""How far the price may move from its start, as a factor either way (see the module)."""
+LOG_RANGE = math.log(PRICE_RANGE)
+MAX_STEP_VARIANCE = 1.0
+"""Largest log-variance of one step, annual_vol² × step_hours / HOURS_PER_YEAR."""
 
 
 @dataclass(frozen=True)
@@ -109,6 +121,22 @@ class MarketParams:
         check_range("impact_decay", self.impact_decay, 0.0, 1.0)
         check_range("depth", self.depth, 0.0, math.inf, lo_open=True)
         check_range("history", self.history, 2, 10**7)
+        step_years = self.step_hours / HOURS_PER_YEAR
+        if self.annual_vol**2 * step_years > MAX_STEP_VARIANCE:
+            top = math.sqrt(MAX_STEP_VARIANCE / step_years)
+            raise ValueError(
+                f"annual_vol must be in [0, {top:.4g}] with step_hours={self.step_hours:g} "
+                f"(one step's log-variance annual_vol² × step_hours / {HOURS_PER_YEAR} at most "
+                f"{MAX_STEP_VARIANCE:g}), got {self.annual_vol!r}"
+            )
+
+
+def jump_compensator(chance: float, jump_mean: float, jump_std: float) -> float:
+    """Log drift per step that cancels the jumps' mean, log E[exp(jump part)], for a jump
+    of N(jump_mean, jump_std²) in log price arriving with `chance` per step (Merton)."""
+    if chance == 0:
+        return 0.0
+    return math.log1p(chance * math.expm1(jump_mean + 0.5 * jump_std**2))
 
 
 def load_price_csv(path: str | Path, field: str = "replay_path") -> np.ndarray:
@@ -179,6 +207,8 @@ class Market:
         start = float(self.replay[0]) if self.replay is not None else params.initial_price
         self.t = 0
         self.log_base = math.log(start)
+        self._log_lo = self.log_base - LOG_RANGE
+        self._log_hi = self.log_base + LOG_RANGE
         self.impact_state = 0.0
         self.price = start
         self.clock = Clock(params.step_hours)
@@ -187,6 +217,7 @@ class Market:
         dt = params.step_hours / HOURS_PER_YEAR
         self._sigma = params.annual_vol * math.sqrt(dt)
         self._mu = (params.annual_drift - 0.5 * params.annual_vol**2) * dt
+        self._mu -= jump_compensator(self._jump_chance, params.jump_mean, params.jump_std)
         self._hist = np.full(params.history, start)
         self._hist_n = 1
         self._cache_stamp: tuple[int, float] | None = None
@@ -208,7 +239,7 @@ class Market:
             jump = 0.0
             if p.jump_intensity > 0 and self.rng.random() < self._jump_chance:
                 jump = p.jump_mean + p.jump_std * self.rng.standard_normal()
-            self.log_base += self._mu + self._sigma * z + jump
+            self.log_base = self._clip(self.log_base + self._mu + self._sigma * z + jump)
         self.impact_state *= self._impact_keep
         self.price = self._compose()
         self._remember(self.price)
@@ -218,7 +249,8 @@ class Market:
         """Liquidation flow (sells negative) moves the price now and fades later."""
         if signed_volume == 0.0 or self.params.impact == 0.0:
             return
-        self.impact_state += self.params.impact * signed_volume / self.params.depth
+        shift = self.params.impact * signed_volume / self.params.depth
+        self.impact_state = min(max(self.impact_state + shift, -2 * LOG_RANGE), 2 * LOG_RANGE)
         self.price = self._compose()
         self._hist[(self._hist_n - 1) % self._hist.size] = self.price
 
@@ -227,8 +259,11 @@ class Market:
         dt = self.params.step_hours
         return sum(s.offset(t * dt, dt) for s in self.params.shocks)
 
+    def _clip(self, log_price: float) -> float:
+        return min(max(log_price, self._log_lo), self._log_hi)
+
     def _compose(self) -> float:
-        return math.exp(self.log_base + self.shock_offset(self.t) + self.impact_state)
+        return math.exp(self._clip(self.log_base + self.shock_offset(self.t) + self.impact_state))
 
     def _remember(self, price: float) -> None:
         self._hist[self._hist_n % self._hist.size] = price

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from abm.exchange import FlashCrash, Market, MarketParams, Oracle, OracleParams, Trend
+from abm.exchange.market import PRICE_RANGE, jump_compensator
 
 
 def quiet(**kw):
@@ -92,3 +93,78 @@ def test_oracle_manipulation_window():
 def test_bad_shock_rejected(kwargs, message):
     with pytest.raises(ValueError, match=message):
         FlashCrash(start=1, **kwargs)
+
+
+def final_over_initial(params: MarketParams, paths: int, steps: int) -> np.ndarray:
+    rng = np.random.default_rng(11)
+    out = np.empty(paths)
+    for i in range(paths):
+        m = Market(params, rng)
+        for _ in range(steps):
+            m.step()
+        out[i] = m.price / params.initial_price
+    return out
+
+
+def test_zero_drift_with_jumps_is_a_martingale():
+    # Strong, downward jumps: without the compensator the expected price after 500 steps is
+    # about 0.30 of the start; with it the mean ratio is 1 within four standard errors.
+    params = MarketParams(
+        annual_vol=0.3, annual_drift=0.0, jump_intensity=0.05, jump_mean=-0.05, jump_std=0.05
+    )
+    ratio = final_over_initial(params, paths=1000, steps=500)
+    se = ratio.std(ddof=1) / math.sqrt(ratio.size)
+    assert abs(ratio.mean() - 1.0) < 4 * se
+    assert se < 0.03
+
+
+def test_jump_compensator_is_the_log_of_the_mean_jump_factor():
+    expected = math.log(1 - 0.1 + 0.1 * math.exp(-0.02 + 0.5 * 0.04**2))
+    assert jump_compensator(0.1, -0.02, 0.04) == pytest.approx(expected, rel=1e-12)
+    assert jump_compensator(0.0, -0.02, 0.04) == 0.0
+
+
+def test_step_variance_beyond_one_is_refused_naming_the_field_and_range():
+    with pytest.raises(ValueError, match=r"annual_vol must be in \[0, 1\] with step_hours=8760"):
+        MarketParams(annual_vol=20.0, step_hours=8760.0)
+    MarketParams(annual_vol=1.0, step_hours=8760.0)  # the edge is allowed
+    MarketParams(annual_vol=20.0, step_hours=1.0)
+
+
+def test_scenario_refuses_a_step_variance_beyond_one():
+    from abm import load_scenario
+
+    with pytest.raises(ValueError, match=r"^calm: market\.annual_vol must be in \[0, 1\]"):
+        load_scenario("calm", {"market.annual_vol": 20.0, "market.step_hours": 8760.0})
+
+
+def test_huge_impact_on_a_thin_market_stays_within_the_price_range():
+    m = quiet(depth=10_000.0, impact_decay=0.5)
+    m.step()
+    m.push(-1e9)  # selling 100,000 depths
+    assert m.price == pytest.approx(100.0 / PRICE_RANGE)
+    m.step()
+    assert m.price == pytest.approx(100.0 / PRICE_RANGE)
+    m.push(1e15)
+    assert m.price == pytest.approx(100.0 * PRICE_RANGE)
+    assert all(np.isfinite(m.history(5)))
+
+
+def test_decades_of_high_volatility_keep_a_positive_price():
+    m = Market(MarketParams(annual_vol=1.0, step_hours=8760.0), np.random.default_rng(3))
+    prices = np.array([m.step() for _ in range(2000)])
+    assert np.all(prices >= 100.0 / PRICE_RANGE * (1 - 1e-12))
+    assert np.all(np.isfinite(prices))
+
+
+def test_flash_crash_on_a_thin_market_runs_with_a_positive_mark():
+    from abm import ExchangeModel, load_scenario
+
+    sc = load_scenario("flash_crash", {"market.depth": 10_000.0, "governance.enabled": False})
+    model = ExchangeModel(scenario=sc)
+    marks = []
+    for _ in range(520):
+        model.step()
+        marks.append(model.exchange.mark)
+    assert min(marks) > 0
+    assert np.all(np.isfinite(marks))
