@@ -161,7 +161,7 @@ def test_flash_crash_on_a_thin_market_runs_with_a_positive_mark():
     from abm import ExchangeModel, load_scenario
 
     sc = load_scenario("flash_crash", {"market.depth": 10_000.0, "governance.enabled": False})
-    model = ExchangeModel(scenario=sc)
+    model = ExchangeModel(preset=sc)
     marks = []
     for _ in range(520):
         model.step()
