@@ -4,6 +4,7 @@ what they show."""
 from __future__ import annotations
 
 import html as html_mod
+import itertools
 import re
 import threading
 from contextlib import nullcontext
@@ -179,7 +180,9 @@ def test_badge_does_not_flicker_in_calm():
         m.step()
     history = watch.update(m).history
     assert len(history) == 1001
-    assert health.transitions(history) <= 4
+    runs = [len(list(g)) for _, g in itertools.groupby(history)]
+    assert min(runs) >= 12  # every state holds for at least half a day: no flicker
+    assert health.transitions(history) <= 6
     assert history.count(health.GREEN) > 900
 
 
