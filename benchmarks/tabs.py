@@ -40,12 +40,13 @@ def frame_costs(frames: int) -> dict:
     from viz import presets
     from viz.runner import DEFAULT_SPEED, SPEEDS
 
-    model = presets.build(presets.default_name(presets.names()))
+    name = presets.default_name(presets.names())
+    model, info = presets.build(name), presets.info(name)
     version = solara.reactive(0)
 
     @solara.component
     def Holder():
-        app.Dashboard(model, presets.info("calm"), version=version.value)
+        app.Dashboard(model, info, version=version.value)
 
     _, rc = solara.render(Holder(), handle_error=False)
     per_frame = SPEEDS[DEFAULT_SPEED].steps_per_frame

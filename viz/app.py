@@ -103,11 +103,8 @@ def Dashboard(
                     ComparePanel(base, str(base.get("rng")))
         with solara.Column():
             EventFeed(model, version=version)
-            ClassroomInfo(
-                model,
-                info,
-                title=(info or {}).get("title") or "About this model",
-                version=version,
+            ClassroomInfo(  # static for a run: no version, so no redraw per frame
+                model, info, title=(info or {}).get("title") or "About this model", version=0
             )
 
 

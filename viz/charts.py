@@ -168,12 +168,19 @@ def csv_text(frame: pd.DataFrame, columns: list[str]) -> str:
 
 @solara.component
 def EChart(title: str, option: dict, csv: Callable[[], str], caption: str = ""):
-    """One chart: its title, the chart, a CSV download and a caption."""
+    """One chart: its title, the chart, a CSV download and a caption.
+
+    The download gets one function for the chart's life that calls the latest `csv`: a
+    new function every frame would make the download widget start a thread every frame.
+    """
+    latest = solara.use_ref(csv)
+    latest.current = csv
+    data_now = solara.use_memo(lambda: lambda: latest.current(), [])
     with solara.Column(gap="2px", classes=["abm-chart"]):
         with solara.Row(style={"align-items": "center", "justify-content": "space-between"}):
             solara.HTML(tag="div", unsafe_innerHTML=title, classes=["abm-chart-title"])
             solara.FileDownload(
-                csv, filename=f"{slug(title)}.csv", label="CSV", mime_type="text/csv"
+                data_now, filename=f"{slug(title)}.csv", label="CSV", mime_type="text/csv"
             )
         ChartWidget.element(
             option=option,

@@ -579,15 +579,8 @@ def test_governance_panel_says_when_governance_is_off(fresh_model):
 
 # -- presets, parameters and the page ---------------------------------------------------
 def _values(params: dict) -> dict:
-    out = {}
-    for k, p in params.items():
-        if isinstance(p, Slider):
-            out[k] = p.value
-        elif isinstance(p, dict) and "type" in p:
-            out[k] = p["value"]
-        else:
-            out[k] = p
-    return out
+    """What Reset passes to the model with untouched settings."""
+    return {**controls.fixed_values(params), **controls.initial_values(params)}
 
 
 @pytest.mark.parametrize("preset", ["calm", "flash_crash"])
