@@ -52,7 +52,8 @@ class UsageError(ValueError):
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, exit 2, like every other bad input
-        raise UsageError(f"{self.prog}: {message}")
+        command = self.prog.removeprefix("abm").strip()
+        raise UsageError(f"{command}: {message}" if command else message)
 
 
 def _fmt(value: Any) -> str:
@@ -176,7 +177,7 @@ def cmd_sweep(args, out: Console) -> int:
         seeds=args.seeds,
         steps=args.steps,
         overrides=_overrides(args.fix),
-        workers=args.workers,
+        workers=args.workers or 1,
         out=dest,
         resume=args.resume,
         overwrite=args.force,
@@ -307,10 +308,28 @@ def app_path() -> Path:
     raise UsageError("the classroom app is not installed (viz/app.py not found)")
 
 
+def check_port_free(host: str, port: int) -> None:
+    """Raise a one-line `UsageError` if the app could not listen on `host`:`port`."""
+    import socket
+
+    if port == 0:
+        return
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        socket.create_server((host, port), family=family).close()
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise UsageError(
+            f"cannot serve the app on {host}:{port} ({reason}); "
+            "pick another port with --port, or --port 0 for any free one"
+        ) from None
+
+
 def cmd_app(args, out: Console) -> int:
     """Become `solara run viz/app.py` (exec: signals go straight to the server)."""
     import os
 
+    check_port_free(args.host, args.port)
     cmd = [sys.executable, "-m", "solara", "run", str(app_path())]
     cmd += ["--host", args.host, "--port", str(args.port)]
     cmd.append("--no-open" if args.no_open else "--open")
@@ -325,18 +344,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    a = sub.add_parser("app", help="open the classroom app in the browser (Solara)")
-    a.add_argument("--host", default="localhost", help="address to listen on")
+    def command(name: str, text: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
+
+    a = command("app", "open the classroom app in the browser (Solara)")
+    a.add_argument(
+        "--host",
+        default="localhost",
+        help="address to listen on; 0.0.0.0 serves the page to other machines (a class)",
+    )
     a.add_argument("--port", type=int, default=8765, help="port (0: any free port)")
     a.add_argument("--no-open", action="store_true", help="do not open a browser")
 
-    sub.add_parser("list", help="list the preset scenarios, one line each")
+    command("list", "list the preset scenarios, one line each")
 
-    s = sub.add_parser("show", help="print a scenario as TOML with every field resolved")
+    s = command("show", "print a scenario as TOML with every field resolved")
     s.add_argument("scenario", help="preset name or path to a .toml file")
     s.add_argument("--set", action="append", metavar="PATH=VALUE", help="override a field")
 
-    r = sub.add_parser("run", help="run a scenario once and write its tables")
+    r = command("run", "run a scenario once and write its tables")
     r.add_argument("scenario", help="preset name or path to a .toml file")
     r.add_argument("--seed", type=int, help="random seed (default: the scenario's run.seed)")
     r.add_argument("--steps", type=int, help="steps to run (default: the scenario's run.steps)")
@@ -350,7 +376,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--force", action="store_true", help="replace the output folder")
     r.add_argument("--check", action="store_true", help="check conservation after every step")
 
-    w = sub.add_parser("sweep", help="run a grid of fields x seeds in parallel")
+    w = command("sweep", "run a grid of fields x seeds in parallel")
     w.add_argument("scenario", help="preset name or path to a .toml file")
     w.add_argument(
         "--set",
@@ -364,7 +390,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     w.add_argument("--seeds", type=int, default=10, help="seeds per grid point (default 10)")
     w.add_argument("--steps", type=int, help="steps per run (default: the scenario's run.steps)")
-    w.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    w.add_argument(
+        "--workers", type=int, help="local worker processes (default 1; not with --dask)"
+    )
     w.add_argument("--chunk-size", type=int, help="runs per task sent to a worker")
     w.add_argument("--out", help="output folder (default: sweeps/<scenario>)")
     w.add_argument(
@@ -380,7 +408,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="no progress (a bar on a terminal, otherwise a log line every 30 s)",
     )
 
-    rp = sub.add_parser("report", help="plots and an HTML page for a run or a sweep folder")
+    rp = command("report", "plots and an HTML page for a run or a sweep folder")
     rp.add_argument("dir", help="a folder written by `abm run` or `abm sweep`")
 
     c = sub.add_parser("compare", help="compare policies on common seeds: paired differences")
@@ -435,6 +463,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             if value is not None and value < 1:
                 name = flag.replace("_", "-")
                 raise UsageError(f"--{name} must be an integer >= 1, got {value}")
+        if getattr(args, "workers", None) is not None and getattr(args, "dask", None):
+            raise UsageError("--workers is for local processes; a --dask cluster has its own")
         return COMMANDS[args.command](args, out)
     except SystemExit as exc:  # --help
         return int(exc.code or 0)

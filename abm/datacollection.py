@@ -10,13 +10,13 @@ kept as arrays (about 40 bytes per agent and sample instead of a tuple of Python
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import mesa
 import numpy as np
 import pandas as pd
 
-from .agents.clock import step_of
+from .agents.compat import step_of
 
 VectorReporter = Callable[[mesa.Model], tuple[np.ndarray, dict[str, np.ndarray]]]
 
@@ -37,21 +37,21 @@ class SampledDataCollector(mesa.DataCollector):
         }
 
     def collect(self, model) -> None:
-        if self.agent_period > 0 and step_of(model) % self.agent_period == 0:
-            super().collect(model)
-            return
-        types, self.agenttype_reporters = self.agenttype_reporters, {}
+        """Model columns every step; agent-type data every `agent_period` steps, the
+        vectorised types from their arrays and the rest by Mesa's own collection."""
+        sample = self.agent_period > 0 and step_of(model) % self.agent_period == 0
+        types = self.agenttype_reporters
+        self.agenttype_reporters = (
+            {t: r for t, r in types.items() if t not in self.vectorised} if sample else {}
+        )
         try:
             super().collect(model)
         finally:
             self.agenttype_reporters = types
-
-    def _record_agenttype(self, model, agent_type) -> Iterator[tuple]:
-        if agent_type not in self.vectorised:
-            return super()._record_agenttype(model, agent_type)
-        ids, columns = self.vectorised[agent_type](model)
-        self._samples[agent_type].append((step_of(model), ids, columns))
-        return iter(())
+        if sample:
+            for agent_type, reporter in self.vectorised.items():
+                ids, columns = reporter(model)
+                self._samples[agent_type].append((step_of(model), ids, columns))
 
     def get_agenttype_vars_dataframe(self, agent_type) -> pd.DataFrame:
         if agent_type not in self.vectorised:

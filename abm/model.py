@@ -29,7 +29,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from .agents.clock import step_of
+from .agents.compat import step_of
 from .agents.liquidators import Liquidator, LiquidatorParams
 from .agents.lps import LiquidityProvider, LPParams, lp_columns
 from .agents.traders import Trader, TraderParams, TraderState, act, trader_columns

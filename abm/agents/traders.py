@@ -19,7 +19,7 @@ import pandas as pd
 
 from ..exchange import risk
 from ..exchange.params import check_range
-from .clock import step_of
+from .compat import step_of
 
 STYLES = ("noise", "momentum", "mean_reversion", "gambler")
 

@@ -54,7 +54,10 @@ class PoolRunner(Runner):
     ``if __name__ == "__main__"``); an aborted sweep stops them at once."""
 
     def __init__(self, workers: int) -> None:
-        ctx = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+        ctx = _Recording(
+            multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+        )
+        self.started = ctx.started
         self.slots = workers
         self.queue = ctx.SimpleQueue()
         self.pool = cf.ProcessPoolExecutor(
@@ -75,11 +78,31 @@ class PoolRunner(Runner):
                 yield future.result()
 
     def close(self, aborted: bool) -> None:
-        processes = list((self.pool._processes or {}).values())  # private, stable since 3.2
         self.pool.shutdown(wait=not aborted, cancel_futures=aborted)
         if aborted:
-            for proc in processes:
+            for proc in self.started:
                 proc.terminate()
+            for proc in self.started:  # reap them, so no worker outlives the sweep
+                proc.join(5)
+                if proc.is_alive():
+                    proc.kill()
+
+
+class _Recording:
+    """A multiprocessing context that remembers the processes it starts, so that an aborted
+    sweep can stop the pool's workers without reaching into the pool's private state."""
+
+    def __init__(self, ctx: Any) -> None:
+        self._ctx = ctx
+        self.started: list[Any] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._ctx, name)
+
+    def Process(self, *args: Any, **kwargs: Any) -> Any:  # named as on the context
+        proc = self._ctx.Process(*args, **kwargs)
+        self.started.append(proc)
+        return proc
 
 
 class DaskRunner(Runner):

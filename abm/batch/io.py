@@ -13,7 +13,6 @@ import json
 import math
 import os
 import shutil
-import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -179,7 +178,8 @@ def atomic_dir(out: str | os.PathLike, *, overwrite: bool = False) -> Iterator[P
     check_free(out, overwrite)
     out.parent.mkdir(parents=True, exist_ok=True)
     remove_dead_temporaries(out)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-{os.getpid()}-", dir=out.parent))
+    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}-{uuid.uuid4().hex}"
+    tmp.mkdir()  # not mkdtemp: its 0700 would outlive the rename; this gets the umask
     try:
         yield tmp
     except BaseException:

@@ -27,7 +27,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..agents.clock import step_of
+from ..agents.compat import release, step_of
 from ..model import ExchangeModel
 from ..scenarios import Scenario, load_scenario
 from .io import atomic_dir, check_free, parquet_safe, write_json, write_parquet
@@ -210,6 +210,7 @@ def run(
         summary=summary,
         overrides={k: v for k, v in overrides.items() if k not in ("run.seed", "run.steps")},
     )
+    release(model)  # the result holds tables, not the model
     if out is not None:
         result.write(out, overwrite=overwrite)
     return result

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..agents.clock import step_of
+from ..agents.compat import release, step_of
 from ..scenarios import ScenarioError, load_scenario, parse_assignment, parse_values
 from .aggregate import aggregate_long, methods, wide
 from .executors import DaskRunner, PoolRunner, Runner, report_run
@@ -102,6 +102,7 @@ def run_chunk(chunk: Sequence[tuple[int, int, dict[str, Any], int]]) -> list[dic
         metrics = summarize(timeseries_frame(model), model.exchange.fund.depleted_below)
         rows.append({"point": point, "seed": seed, "steps": step_of(model), **metrics})
         report_run()
+        release(model)
     return rows
 
 
