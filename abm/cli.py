@@ -204,7 +204,7 @@ def cmd_compare(args, out: Console) -> int:
         seeds=args.seeds,
         steps=args.steps,
         overrides=_overrides(args.fix),
-        workers=args.workers,
+        workers=args.workers or 1,
         dask=args.dask,
         out=args.out,
         resume=args.resume,
@@ -252,7 +252,7 @@ def cmd_size_fund(args, out: Console) -> int:
         max_seeds=args.max_seeds,
         steps=args.steps,
         overrides=_overrides(args.fix),
-        workers=args.workers,
+        workers=args.workers or 1,
         dask=args.dask,
         out=dest,
         progress=False if args.quiet else None,
@@ -411,7 +411,7 @@ def build_parser() -> argparse.ArgumentParser:
     rp = command("report", "plots and an HTML page for a run or a sweep folder")
     rp.add_argument("dir", help="a folder written by `abm run` or `abm sweep`")
 
-    c = sub.add_parser("compare", help="compare policies on common seeds: paired differences")
+    c = command("compare", "compare policies on common seeds: paired differences")
     c.add_argument("policies", nargs="+", help="presets or .toml files; the first is the baseline")
     c.add_argument("--seeds", type=int, default=30, help="common seeds (default 30)")
     _run_options(c)
@@ -419,7 +419,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--resume", action="store_true", help="reuse the runs already in --out")
     c.add_argument("--force", action="store_true", help="replace the output folder")
 
-    z = sub.add_parser("size-fund", help="smallest fund (or --param) that meets a risk target")
+    z = command("size-fund", "smallest fund (or --param) that meets a risk target")
     z.add_argument("scenario", help="preset name or path to a .toml file")
     z.add_argument("--target", required=True, help='e.g. "P(depleted within 30 days) < 1%%"')
     z.add_argument("--stress", help="stress scenarios, e.g. flash_crash:2,oracle_failure")
@@ -435,7 +435,9 @@ def build_parser() -> argparse.ArgumentParser:
 def _run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--steps", type=int, help="steps per run (default: the scenario's run.steps)")
     p.add_argument("--fix", action="append", metavar="PATH=VALUE", help="override a field")
-    p.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    p.add_argument(
+        "--workers", type=int, help="local worker processes (default 1; not with --dask)"
+    )
     p.add_argument("--dask", metavar="ADDRESS", help="run on a Dask cluster")
     p.add_argument("--quiet", action="store_true", help="no progress")
 
