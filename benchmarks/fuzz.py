@@ -36,18 +36,10 @@ from hypothesis import HealthCheck, Phase, given, reject, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
-PRESETS = (
-    "calm",
-    "flash_crash",
-    "liquidation_cascade",
-    "prolonged_bear",
-    "oracle_failure",
-    "oracle_manipulation",
-    "thin_fund",
-    "fund_depletion",
-    "governance_response",
-    "governance_attack",
-)
+from abm.exchange.params import ADL_RANKINGS, LIQUIDATION_PATHS, VENUES
+from abm.scenarios import preset_names
+
+PRESETS = tuple(name for name in preset_names() if name != "replay")
 """Presets a configuration starts from (`replay` needs a price file)."""
 
 IDENTITY_TOL = 1e-6
@@ -111,8 +103,11 @@ SPACE: dict[str, Range] = {
     "exchange.vault_floor": Range("float", 0.0, 10.0),
     "exchange.max_oi_to_vault": Range("log", 1e-3, 1000.0),
     "exchange.fund_cover_cap": Range("log", 1e-3, 1e12),
-    "exchange.adl_ranking": Range("choice", choices=("bitmex", "binance", "hyperliquid", "pnl")),
-    "exchange.halt_steps": Range("int", 0, 500),
+    "exchange.adl_ranking": Range("choice", choices=ADL_RANKINGS),
+    "exchange.halt_hours": Range("float", 0.0, 500.0),
+    "exchange.liquidation_path": Range("choice", choices=LIQUIDATION_PATHS),
+    "exchange.engine_liquidates": Range("bool"),
+    "exchange.venue": Range("choice", choices=VENUES),
     "exchange.fund_target": Range("float", 0.0, 10.0),
     "exchange.initial_fund": Range("log", 1e-3, 1e15),
     "exchange.treasury": Range("log", 1e-3, 1e15),
