@@ -9,7 +9,6 @@ to `DIR/report/`, which is replaced as a whole.
 
 from __future__ import annotations
 
-import html
 import json
 import os
 from dataclasses import dataclass, field
@@ -19,13 +18,15 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
+import jinja2
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from .batch.aggregate import aggregate
+from .batch.aggregate import aggregate, aggregate_long
 from .batch.io import atomic_dir
 from .batch.metrics import DESCRIPTIONS, METRICS, WATERFALL_METRICS
+from .batch.stats import proportion
 from .batch.sweep import read_runs, sweep_status
 
 DPI = 90
@@ -60,6 +61,7 @@ def _run_report(d: Path, overwrite: bool) -> Report:
     summary = json.loads((d / "summary.json").read_text())
     ts = pd.read_parquet(d / "timeseries.parquet")
     dest = d / "report"
+    step_hours = float(summary.get("config", {}).get("market", {}).get("step_hours", 1.0))
     images: list[tuple[str, str]] = []
     with atomic_dir(dest, overwrite=overwrite) as tmp:
         for name, caption, draw in _RUN_PLOTS:
@@ -68,7 +70,7 @@ def _run_report(d: Path, overwrite: bool) -> Report:
             fig, ax = plt.subplots(figsize=(8, 3.2), dpi=DPI)
             draw(ax, ts)
             _shade_halts(ax, ts)
-            ax.set_xlabel("step")
+            ax.set_xlabel(f"step ({_hours(step_hours)} each)")
             ax.grid(alpha=0.3)
             fig.tight_layout()
             fig.savefig(tmp / f"{name}.png")
@@ -76,14 +78,16 @@ def _run_report(d: Path, overwrite: bool) -> Report:
             images.append((f"{name}.png", caption))
         info = summary.get("config", {}).get("info", {})
         rows = [(k, _cell(v), DESCRIPTIONS.get(k, "")) for k, v in summary.items() if k in METRICS]
-        body = [
-            f"<h1>Run: {html.escape(str(summary.get('scenario')))}, seed {summary.get('seed')}, "
-            f"{summary.get('steps')} steps</h1>",
-            f"<p>{html.escape(info.get('description', ''))}</p>",
-            _table(["metric", "value", "meaning"], rows),
-            *_figures(images),
-        ]
-        (tmp / "index.html").write_text(_page(f"abm run {d.name}", body))
+        page = PAGE.render(
+            title=f"abm run {d.name}",
+            heading=f"Run: {summary.get('scenario')}, seed {summary.get('seed')}, "
+            f"{summary.get('steps')} steps of {_hours(step_hours)}",
+            description=info.get("description", ""),
+            tables=[("Summary", ["metric", "value", "meaning"], rows)],
+            figures=images,
+            parameters=_parameters(summary.get("overrides") or {}, summary.get("config", {})),
+        )
+        (tmp / "index.html").write_text(page)
     return Report(dest / "index.html", [dest / n for n, _ in images], summary=summary)
 
 
@@ -121,17 +125,27 @@ def _shade_halts(ax, ts: pd.DataFrame) -> None:
 def _prices(ax, ts):
     ax.plot(ts["step"], ts["price"], lw=1, label="reference price")
     ax.plot(ts["step"], ts["oracle_price"], lw=1, ls="--", label="oracle (mark) price")
-    ax.set_ylabel("price")
+    ax.set_ylabel("price (stablecoins)")
     ax.legend(loc="best", fontsize=8)
 
 
 @_needs("insurance_fund", "fund_to_oi")
 def _fund(ax, ts):
     ax.plot(ts["step"], ts["insurance_fund"], color="C2", lw=1.2, label="insurance fund")
-    ax.set_ylabel("fund")
+    ax.set_ylabel("fund (stablecoins)")
     ax2 = ax.twinx()
-    ax2.plot(ts["step"], ts["fund_to_oi"], color="C1", lw=0.8, alpha=0.7, label="fund / OI")
-    ax2.set_ylabel("fund / open interest")
+    ratio = ts["fund_to_oi"].to_numpy(dtype=float)
+    ax2.plot(ts["step"], ratio, color="C1", lw=0.8, alpha=0.7, label="fund / open interest")
+    if "fund_target" in ts:
+        ax2.plot(
+            ts["step"], ts["fund_target"], color="C3", ls="--", lw=1,
+            label="governance target (fund / OI)",
+        )  # fmt: skip
+    later = ratio[1:][np.isfinite(ratio[1:])]
+    if later.size:  # the first steps' thin book must not set the scale for the whole run
+        top = max(np.percentile(later, 99), float(np.nanmax(ts.get("fund_target", [0]))))
+        ax2.set_ylim(0, top * 1.15 if top > 0 else 1)
+    ax2.set_ylabel("fund / open interest (ratio)")
     lines = ax.get_lines() + ax2.get_lines()
     ax.legend(lines, [line.get_label() for line in lines], loc="best", fontsize=8)
 
@@ -145,19 +159,25 @@ def _waterfall(ax, ts):
         "socialized": ts["socialized_loss"],
         "unresolved (halt)": ts["unresolved_bad_debt"],
     }
-    ax.stackplot(ts["step"], *stages.values(), labels=list(stages), alpha=0.8)
-    ax.set_ylabel("cumulative bad debt")
-    ax.legend(loc="upper left", fontsize=8)
+    used = {k: v for k, v in stages.items() if float(v.abs().max()) > 0}  # empty stages: no key
+    if used:
+        ax.stackplot(ts["step"], *used.values(), labels=list(used), alpha=0.8)
+        ax.legend(loc="upper left", fontsize=8, title="absorbed by", title_fontsize=8)
+    else:
+        ax.text(0.5, 0.5, "no bad debt", transform=ax.transAxes, ha="center", va="center")
+    ax.set_ylabel("cumulative bad debt (stablecoins)")
 
 
 @_needs("liquidation_volume", "liquidations")
 def _liquidations(ax, ts):
     vol = ts["liquidation_volume"].diff().fillna(0.0)
-    ax.bar(ts["step"], vol, width=1.0, color="C3", label="liquidated notional per step")
-    ax.set_ylabel("notional")
+    # one vertical line per step: every spike stays visible however many steps there are
+    ax.vlines(ts["step"], 0, vol, color="C3", lw=1.0, label="liquidated notional per step")
+    ax.set_ylim(bottom=0)
+    ax.set_ylabel("notional per step (stablecoins)")
     ax2 = ax.twinx()
     ax2.plot(ts["step"], ts["liquidations"], color="k", lw=0.8, label="liquidations (cumulative)")
-    ax2.set_ylabel("count")
+    ax2.set_ylabel("liquidations (count)")
     handles = [*ax.get_legend_handles_labels()[0], *ax2.get_lines()]
     ax.legend(handles, [h.get_label() for h in handles], loc="upper left", fontsize=8)
 
@@ -166,7 +186,7 @@ def _liquidations(ax, ts):
 def _open_interest(ax, ts):
     ax.plot(ts["step"], ts["long_oi"], lw=1, label="long OI")
     ax.plot(ts["step"], ts["short_oi"], lw=1, label="short OI")
-    ax.set_ylabel("open interest")
+    ax.set_ylabel("open interest (stablecoins)")
     ax.legend(loc="best", fontsize=8)
 
 
@@ -176,7 +196,7 @@ def _vault(ax, ts):
     ax.plot(ts["step"], ts["vault_nav"], lw=1, label="vault NAV")
     if "treasury_balance" in ts:
         ax.plot(ts["step"], ts["treasury_balance"], lw=1, label="treasury")
-    ax.set_ylabel("stablecoins")
+    ax.set_ylabel("balance (stablecoins)")
     ax.legend(loc="best", fontsize=8)
 
 
@@ -187,8 +207,8 @@ def _governance(ax, ts):
     if "treasury_injected" in ts:
         ax2 = ax.twinx()
         ax2.plot(ts["step"], ts["treasury_injected"], color="C2", lw=1, label="injected")
-        ax2.set_ylabel("treasury injected")
-    ax.set_ylabel("proposals")
+        ax2.set_ylabel("treasury injected (stablecoins)")
+    ax.set_ylabel("proposals (count)")
     ax.legend(loc="upper left", fontsize=8)
 
 
@@ -231,19 +251,27 @@ def _sweep_report(d: Path, overwrite: bool) -> Report:
                 name = f"{metric}.png"
                 _histogram(runs, metric, tmp / name)
                 images.append((name, f"{metric} over {len(runs)} seeds"))
-        cols = [*grid, "runs", "p_fund_depleted", "var_95", "lar_95"]
-        cols += [c for c in agg.columns if c.endswith(("_mean", "_p5", "_p50", "_p95"))]
-        body = [
-            f"<h1>Sweep: {html.escape(str(spec.get('scenario')))}, {len(runs)} runs, "
-            f"{spec.get('steps')} steps each</h1>",
-            *([f'<p class="warning">{html.escape(incomplete)}</p>'] if incomplete else []),
-            "<p>VaR: 95th percentile of bad debt the insurance fund did not cover. "
-            "LaR: 95th percentile of liquidated notional. Bands: 5th to 95th percentile "
-            "over seeds; solid line: median; dashed: mean.</p>",
-            _table(cols, [[_cell(r[c]) for c in cols] for _, r in agg.iterrows()]),
-            *_figures(images),
-        ]
-        (tmp / "index.html").write_text(_page(f"abm sweep {d.name}", body))
+        long = aggregate_long(runs, grid)
+        header = [*grid, "runs", "metric", "statistic", "estimate", "95 % interval", "method"]
+        header.append("condition")
+        rows = [
+            [*(r[g] for g in grid), r["runs"], r["metric"], r["statistic"], _cell(r["estimate"]),
+             f"[{_cell(r['lo'])}, {_cell(r['hi'])}]", r["method"], r["condition"] or "all runs"]
+            for _, r in long.iterrows()
+        ]  # fmt: skip
+        page = PAGE.render(
+            title=f"abm sweep {d.name}",
+            heading=f"Sweep: {spec.get('scenario')}, {len(runs)} runs, "
+            f"{spec.get('steps')} steps each",
+            warning=incomplete,
+            description=SWEEP_NOTE,
+            tables=[("Every statistic, with its 95 % interval (long form)", header, rows)],
+            figures=images,
+            parameters=_parameters(
+                {"grid": spec.get("grid"), "seeds": spec.get("seeds")}, spec.get("config", {})
+            ),
+        )
+        (tmp / "index.html").write_text(page)
     return Report(
         dest / "index.html",
         [dest / n for n, _ in images],
@@ -258,6 +286,8 @@ def _slug(text: str) -> str:
 
 
 def _band_plot(runs, param, others, metric, path) -> None:
+    """Median with the 5-95 % band over seeds and the mean dashed; for a yes/no metric
+    (the fund ran dry) the share of runs with its Wilson interval instead."""
     fig, ax = plt.subplots(figsize=(6, 3.6), dpi=DPI)
     values = list(dict.fromkeys(runs[param]))
     numeric = all(
@@ -265,29 +295,36 @@ def _band_plot(runs, param, others, metric, path) -> None:
     )
     if numeric:
         values = sorted(values)
+    binary = runs[metric].dropna().isin([0, 1, True, False]).all() and metric == "fund_depleted"
     groups = runs.groupby(others, sort=True) if others else [((), runs)]
     for i, (key, g) in enumerate(groups):
-        stats = []
-        for v in values:
-            x = g.loc[g[param] == v, metric].to_numpy(dtype=float)
-            x = x[~np.isnan(x)]
-            stats.append(
-                (np.percentile(x, 5), np.percentile(x, 50), np.percentile(x, 95), x.mean())
-                if x.size
-                else (np.nan,) * 4
-            )
-        lo, mid, hi, mean = (np.array(s) for s in zip(*stats, strict=True))
+        cells = [g.loc[g[param] == v, metric].to_numpy(dtype=float) for v in values]
+        cells = [x[~np.isnan(x)] for x in cells]
         xs = np.array(values, dtype=float) if numeric else np.arange(len(values))
         key = key if isinstance(key, tuple) else (key,)
-        label = ", ".join(f"{o}={k}" for o, k in zip(others, key, strict=True)) or "median"
+        label = ", ".join(f"{o}={k}" for o, k in zip(others, key, strict=True))
         color = f"C{i % 10}"
-        ax.fill_between(xs, lo, hi, color=color, alpha=0.2)
-        ax.plot(xs, mid, marker="o", color=color, label=label)
-        ax.plot(xs, mean, ls="--", color=color, lw=0.8)
+        if binary:
+            shares = [proportion(int(x.sum()), x.size) for x in cells]
+            mid = np.array([s.estimate for s in shares])
+            lo, hi = np.array([s.lo for s in shares]), np.array([s.hi for s in shares])
+            ax.fill_between(
+                xs, lo, hi, color=color, alpha=0.2, label=_join(label, "95 % Wilson interval")
+            )
+            ax.plot(xs, mid, marker="o", color=color, label=_join(label, "share of runs"))
+        else:
+            q = [np.percentile(x, (5, 50, 95)) if x.size else (np.nan,) * 3 for x in cells]
+            lo, mid, hi = (np.array(c) for c in zip(*q, strict=True))
+            mean = np.array([x.mean() if x.size else np.nan for x in cells])
+            ax.fill_between(
+                xs, lo, hi, color=color, alpha=0.2, label=_join(label, "5-95 % of seeds")
+            )
+            ax.plot(xs, mid, marker="o", color=color, label=_join(label, "median"))
+            ax.plot(xs, mean, ls="--", color=color, lw=0.8, label=_join(label, "mean"))
     if not numeric:
         ax.set_xticks(np.arange(len(values)), [str(v) for v in values], rotation=20)
     ax.set_xlabel(param)
-    ax.set_ylabel(metric)
+    ax.set_ylabel("P(fund depleted)" if binary else f"{metric} ({_unit(metric)})")
     ax.set_title(DESCRIPTIONS.get(metric, metric), fontsize=9)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="best")
@@ -296,12 +333,37 @@ def _band_plot(runs, param, others, metric, path) -> None:
     plt.close(fig)
 
 
+def _join(group: str, what: str) -> str:
+    return f"{group}: {what}" if group else what
+
+
+def _unit(metric: str) -> str:
+    if metric in {"liquidations", "halted_steps", "proposals_passed", "proposals_failed"}:
+        return "count"
+    if metric in {"max_drawdown", "min_fund_to_oi", "min_price_ratio", "final_price_ratio"}:
+        return "ratio"
+    if metric in {"fund_depleted_step"}:
+        return "step"
+    return "stablecoins"
+
+
+def _hours(step_hours: float) -> str:
+    return "1 h" if step_hours == 1 else f"{step_hours:g} h"
+
+
+def _parameters(asked: dict[str, Any], config: dict[str, Any]) -> list[tuple[str, str]]:
+    """What was asked (overrides, grid, seeds) and the full resolved scenario."""
+    rows = [(k, json.dumps(v, default=str)) for k, v in asked.items() if v not in (None, {}, [])]
+    rows.append(("resolved scenario", json.dumps(config, indent=1, default=str)))
+    return rows
+
+
 def _histogram(runs, metric, path) -> None:
     fig, ax = plt.subplots(figsize=(6, 3.6), dpi=DPI)
     x = runs[metric].to_numpy(dtype=float)
     ax.hist(x[~np.isnan(x)], bins=30, color="C0")
-    ax.set_xlabel(metric)
-    ax.set_ylabel("runs")
+    ax.set_xlabel(f"{metric} ({_unit(metric)})")
+    ax.set_ylabel("runs (count)")
     ax.set_title(DESCRIPTIONS.get(metric, metric), fontsize=9)
     fig.tight_layout()
     fig.savefig(path)
@@ -317,34 +379,46 @@ def _cell(value: Any) -> str:
     return "-" if value is None else str(value)
 
 
-def _table(header: list[str], rows) -> str:
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows
-    )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+SWEEP_NOTE = (
+    "VaR: 95th percentile of bad debt the insurance fund did not cover. LaR: 95th "
+    "percentile of liquidated notional. Intervals: Wilson for P(fund depleted), Student t "
+    "for means, percentile bootstrap (seeded) for percentiles, VaR and LaR. Plots: band = "
+    "5th to 95th percentile over seeds, solid line = median, dashed = mean; for P(fund "
+    "depleted) the share of runs with its Wilson interval."
+)
 
-
-def _figures(images: list[tuple[str, str]]) -> list[str]:
-    return [
-        f'<figure><img src="{html.escape(n)}" alt="{html.escape(c)}">'
-        f"<figcaption>{html.escape(c)}</figcaption></figure>"
-        for n, c in images
-    ]
-
-
-def _page(title: str, body: list[str]) -> str:
-    style = (
-        "body{font-family:sans-serif;margin:2em;max-width:1400px}"
-        "table{border-collapse:collapse;font-size:12px;margin:1em 0;display:block;overflow-x:auto}"
-        "td,th{border:1px solid #ccc;padding:2px 6px;text-align:right;white-space:nowrap}"
-        "figure{display:inline-block;margin:0.5em}figcaption{font-size:12px;color:#555}"
-        ".warning{background:#fde8e8;border:1px solid #c00;padding:0.5em;font-weight:bold}"
-    )
-    return (
-        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-        f"<style>{style}</style></head><body>{''.join(body)}</body></html>\n"
-    )
+PAGE = jinja2.Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True).from_string(
+    """<!doctype html>
+<html><head><meta charset="utf-8"><title>{{ title }}</title>
+<style>
+body{font-family:sans-serif;margin:2em;max-width:1400px}
+table{border-collapse:collapse;font-size:12px;margin:1em 0}
+td,th{border:1px solid #ccc;padding:2px 6px;text-align:right;white-space:nowrap}
+td:first-child,th:first-child{text-align:left}
+figure{display:inline-block;margin:0.5em}figcaption{font-size:12px;color:#555}
+.warning{background:#fde8e8;border:1px solid #c00;padding:0.5em;font-weight:bold}
+pre{font-size:11px;white-space:pre-wrap}
+</style></head><body>
+<h1>{{ heading }}</h1>
+{% if warning %}<p class="warning">{{ warning }}</p>{% endif %}
+{% if description %}<p>{{ description }}</p>{% endif %}
+{% for caption, header, rows in tables %}
+<h2>{{ caption }}</h2>
+<table><thead><tr>{% for h in header %}<th>{{ h }}</th>{% endfor %}</tr></thead>
+<tbody>{% for row in rows %}<tr>{% for c in row %}<td>{{ c }}</td>{% endfor %}</tr>{% endfor %}
+</tbody></table>
+{% endfor %}
+{% for name, caption in figures %}
+<figure><img src="{{ name }}" alt="{{ caption }}"><figcaption>{{ caption }}</figcaption></figure>
+{% endfor %}
+<h2>Parameters</h2>
+{% for key, value in parameters %}
+<details{% if not loop.last %} open{% endif %}>
+<summary>{{ key }}</summary><pre>{{ value }}</pre></details>
+{% endfor %}
+</body></html>
+"""
+)
 
 
 # -- fund sizing ------------------------------------------------------------------------

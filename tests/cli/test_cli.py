@@ -174,6 +174,11 @@ def test_sweep_resume_and_report(capsys, tmp_path):
     assert "final_fund__exchange_penalty_rate.png" in pngs
     assert "bad_debt__exchange_penalty_rate.png" in pngs
     assert all(name in html for name in pngs)
+    # long-form table with intervals and methods, conditional statistics labelled
+    assert "95 % interval" in html and "wilson" in html and "bootstrap" in html
+    assert "fund depleted" in html and "all runs" in html
+    assert "<summary>grid</summary>" in html and "resolved scenario" in html
+    assert html.count("<tr>") > 9 * 3  # one row per statistic, not one per grid point
 
 
 def test_report_for_a_single_run(capsys, tmp_path):
@@ -182,7 +187,9 @@ def test_report_for_a_single_run(capsys, tmp_path):
     assert main(["report", str(out)]) == 0
     pngs = {p.name for p in (out / "report").glob("*.png")}
     assert {"prices.png", "fund.png", "waterfall.png", "liquidations.png"} <= pngs
-    assert "final_fund" in (out / "report" / "index.html").read_text()
+    html = (out / "report" / "index.html").read_text()
+    assert "final_fund" in html and "steps of 1 h" in html
+    assert "<summary>resolved scenario</summary>" in html
 
 
 def test_report_on_a_folder_that_is_neither(capsys, tmp_path):
