@@ -283,6 +283,48 @@ def cmd_size_fund(args, out: Console) -> int:
     return 0
 
 
+INDEX_MEANING = {"mu_star": "mean absolute elementary effect", "ST": "total Sobol index"}
+
+
+def cmd_sensitivity(args, out: Console) -> int:
+    from .batch.sensitivity import parse_ranges, sensitivity
+    from .report import tornado_plot
+
+    dest = Path(args.out) if args.out else Path("sensitivity") / Path(args.scenario).stem
+    result = sensitivity(
+        args.scenario,
+        parse_ranges(args.param or []),
+        method=args.method,
+        samples=args.samples,
+        seeds=args.seeds,
+        metrics=args.metric.split(",") if args.metric else None,
+        steps=args.steps,
+        overrides=_overrides(args.fix),
+        workers=args.workers,
+        dask=args.dask,
+        out=dest,
+        resume=args.resume,
+        progress=False if args.quiet else None,
+    )
+    key, conf = ("mu_star", "mu_star_conf") if args.method == "morris" else ("ST", "ST_conf")
+    table = Table(
+        title=f"{args.method} sensitivity over {len(result.samples)} points x {args.seeds} seeds",
+        title_justify="left",
+        caption=f"{key}: {INDEX_MEANING[key]}, with its 95 % bootstrap half-width",
+    )
+    for c in ("metric", "parameter", key, "+/-"):
+        table.add_column(c, justify="left" if c in ("metric", "parameter") else "right")
+    for r in result.indices.itertuples(index=False):
+        table.add_row(r.metric, r.parameter, _fmt(getattr(r, key)), _fmt(getattr(r, conf)))
+    out.print(table)
+    from .batch.io import write_csv
+
+    write_csv(result.indices, dest / "indices.csv")
+    tornado_plot(result.indices, key, conf, dest / "tornado.png")
+    out.print(f"wrote {dest}/: indices.csv, tornado.png and the sweep of the sample points")
+    return 0
+
+
 def cmd_report(args, out: Console) -> int:
     from .report import report
 
@@ -429,6 +471,21 @@ def build_parser() -> argparse.ArgumentParser:
     z.add_argument("--max-seeds", type=int, default=640, help="most seeds per candidate")
     _run_options(z)
     z.add_argument("--out", help="folder for the runs and the frontier (default sizing/<name>)")
+
+    v = sub.add_parser("sensitivity", help="Morris or Sobol sensitivity of the fund's outcomes")
+    v.add_argument("scenario", help="preset name or path to a .toml file")
+    v.add_argument(
+        "--param", action="append", metavar="PATH=LOW:HIGH", help="a parameter and its range"
+    )
+    v.add_argument("--method", choices=("morris", "sobol"), default="morris")
+    v.add_argument(
+        "--samples", type=int, default=10, help="Morris trajectories or Sobol base samples"
+    )
+    v.add_argument("--seeds", type=int, default=2, help="common seeds per point (default 2)")
+    v.add_argument("--metric", help="outcomes, e.g. min_fund,uncovered_bad_debt")
+    _run_options(v)
+    v.add_argument("--out", help="output folder (default sensitivity/<name>)")
+    v.add_argument("--resume", action="store_true", help="reuse the runs already in --out")
     return p
 
 
@@ -451,6 +508,7 @@ COMMANDS = {
     "report": cmd_report,
     "compare": cmd_compare,
     "size-fund": cmd_size_fund,
+    "sensitivity": cmd_sensitivity,
 }
 
 
@@ -460,7 +518,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     out = Console(highlight=False, markup=False, width=None if sys.stdout.isatty() else 160)
     try:
         args = build_parser().parse_args(argv)
-        for flag in ("seeds", "workers", "chunk_size", "max_seeds"):
+        for flag in ("seeds", "workers", "chunk_size", "max_seeds", "samples"):
             value = getattr(args, flag, None)
             if value is not None and value < 1:
                 name = flag.replace("_", "-")

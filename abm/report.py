@@ -447,3 +447,27 @@ def frontier_plot(frame: pd.DataFrame, param: str, target: Any, path: Path) -> P
     fig.savefig(path)
     plt.close(fig)
     return path
+
+
+# -- sensitivity ------------------------------------------------------------------------
+def tornado_plot(indices: pd.DataFrame, key: str, conf: str, path: Path) -> Path:
+    """One panel per outcome: the parameters' indices as horizontal bars, largest on top,
+    with their 95 % bootstrap half-widths."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    metrics = list(dict.fromkeys(indices["metric"]))
+    fig, axes = plt.subplots(
+        len(metrics), 1, figsize=(7, 1.2 + 0.45 * len(indices)), dpi=DPI, squeeze=False
+    )
+    for ax, metric in zip(axes[:, 0], metrics, strict=True):
+        rows = indices[indices["metric"] == metric].sort_values(key)
+        ax.barh(rows["parameter"], rows[key], xerr=rows[conf], color="C0", capsize=3)
+        ax.set_title(f"{metric} ({DESCRIPTIONS.get(metric, metric)})", fontsize=9)
+        ax.set_xlabel(
+            "mean absolute elementary effect (metric units)" if key == "mu_star"
+            else "total Sobol index (share of variance)"
+        )  # fmt: skip
+        ax.grid(alpha=0.3, axis="x")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path

@@ -72,6 +72,15 @@ def grid_points(grid: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
     return [dict(zip(paths, combo, strict=True)) for combo in itertools.product(*grid.values())]
 
 
+def _listed_points(points: Sequence[Mapping[str, Any]], grid: Mapping) -> list[dict[str, Any]]:
+    if grid:
+        raise ScenarioError("give a grid or a list of points, not both")
+    out = [dict(p) for p in points]
+    if not out or any(set(p) != set(out[0]) for p in out):
+        raise ScenarioError("points must be a non-empty list of dicts with the same paths")
+    return out
+
+
 def seed_list(seeds: int | Sequence[int], base: int) -> list[int]:
     if isinstance(seeds, int | np.integer):
         if seeds < 1:
@@ -128,7 +137,9 @@ def sweep_status(out: Path) -> dict[str, Any]:
     sentence saying so (None when every run is there)."""
     spec = json.loads((out / "sweep.json").read_text())
     done = len(read_runs(out))
-    total = len(grid_points(spec.get("grid", {}))) * len(spec.get("seeds", []))
+    listed = spec.get("points")
+    n_points = len(listed) if listed is not None else len(grid_points(spec.get("grid", {})))
+    total = n_points * len(spec.get("seeds", []))
     incomplete = None
     if done < total:
         incomplete = (
@@ -191,6 +202,7 @@ def run_sweep(
     chunk_size: int | None = None,
     progress: bool | Progress | None = None,
     on_chunk: Callable[[list[dict[str, Any]]], None] | None = None,
+    points: Sequence[Mapping[str, Any]] | None = None,
 ) -> SweepResult:
     """Run `scenario` at every grid point x seed; return the runs and the aggregate table.
 
@@ -204,6 +216,8 @@ def run_sweep(
     more seeds, without redoing finished runs. `progress` (default: on) shows a bar on a
     terminal and a plain line every 30 s elsewhere; pass `False` to silence it or a
     `Progress` to drive it. `on_chunk(rows)` is called after each chunk has been saved.
+    `points`, instead of `grid`, lists the points themselves (dicts of the same paths),
+    as a sampling design does.
     """
     bar = make_progress(progress)
     clock_start = bar.clock()
@@ -218,7 +232,8 @@ def run_sweep(
         overrides = {**(overrides or {}), "run.steps": steps}
     base = load_scenario(scenario, overrides)
     seeds = seed_list(seeds, base.run.seed)
-    points = grid_points(grid)
+    listed = points is not None
+    points = _listed_points(points, grid) if listed else grid_points(grid)
     resolved = [load_scenario(base, point) for point in points]  # validates every point
     jobs = [(sc.model_kwargs(), sc.run.steps) for sc in resolved]
     spec = jsonable(
@@ -229,6 +244,7 @@ def run_sweep(
             "seeds": seeds,
             "steps": base.run.steps,
             "intervals": methods(),
+            **({"points": points} if listed else {}),
         }
     )
     runner = DaskRunner(dask, package_version()) if dask is not None else None
@@ -283,7 +299,7 @@ def _run(
             runner.close(aborted)
         bar.stop()
 
-    grid = spec["grid"]
+    grid = list(points[0]) if points else []
     frames = [df for df in (done, _rows_frame(new_rows, points)) if len(df)]
     runs = pd.concat(frames, ignore_index=True) if frames else _rows_frame([], points)
     runs = runs.sort_values(list(KEYS), kind="stable").reset_index(drop=True)
@@ -321,7 +337,8 @@ def _prepare(
         remove_stale(out)
     if resume and meta.exists():
         old = json.loads(meta.read_text())
-        changed = [k for k in ("scenario", "config", "grid", "steps") if old.get(k) != spec[k]]
+        keys = ("scenario", "config", "grid", "points", "steps")
+        changed = [k for k in keys if old.get(k) != spec.get(k)]
         if not set(old.get("seeds", ())) <= set(spec["seeds"]):
             changed.append("seeds (a resume may only add seeds)")
         if changed:
