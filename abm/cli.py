@@ -300,7 +300,7 @@ def cmd_sensitivity(args, out: Console) -> int:
         metrics=args.metric.split(",") if args.metric else None,
         steps=args.steps,
         overrides=_overrides(args.fix),
-        workers=args.workers,
+        workers=args.workers or 1,
         dask=args.dask,
         out=dest,
         resume=args.resume,
@@ -472,7 +472,7 @@ def build_parser() -> argparse.ArgumentParser:
     _run_options(z)
     z.add_argument("--out", help="folder for the runs and the frontier (default sizing/<name>)")
 
-    v = sub.add_parser("sensitivity", help="Morris or Sobol sensitivity of the fund's outcomes")
+    v = command("sensitivity", "Morris or Sobol sensitivity of the fund's outcomes")
     v.add_argument("scenario", help="preset name or path to a .toml file")
     v.add_argument(
         "--param", action="append", metavar="PATH=LOW:HIGH", help="a parameter and its range"
