@@ -175,13 +175,12 @@ class Trader(mesa.Agent):
 
 
 def _liquidation_prices(model, slots: np.ndarray) -> np.ndarray:
-    """Isolated-margin liquidation prices at the flat maintenance rate (nan when flat)."""
+    """Isolated-margin liquidation prices under the market's maintenance rule, tiers
+    included (nan when flat)."""
     ex = model.exchange
     book = ex.book
     size = book.size[slots]
-    price = risk.liquidation_price(
-        size, book.entry[slots], book.margin[slots], ex.params.maintenance_margin
-    )
+    price = risk.liquidation_price(size, book.entry[slots], book.margin[slots], ex.params)
     return np.where(size != 0, price, np.nan)
 
 

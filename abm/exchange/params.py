@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, fields, replace
+from itertools import pairwise
 
 WATERFALL_STAGES = ("insurance_fund", "lp_vault", "adl", "socialized")
 ADL_RANKINGS = ("bitmex", "binance", "hyperliquid", "pnl", "dydx", "pro_rata")
@@ -44,6 +45,15 @@ def check_range(
     return v
 
 
+def bracket_value(tiers: tuple[tuple[float, float], ...], notional: float, default: float):
+    """The value of the bracket holding `notional` (brackets start at their floor)."""
+    value = default
+    for floor, v in tiers:
+        if floor <= notional:
+            value = v
+    return value
+
+
 @dataclass
 class ExchangeParams:
     """Protocol rules of one perpetual market. Governable fields are marked in `GOVERNABLE`."""
@@ -51,6 +61,7 @@ class ExchangeParams:
     initial_margin: float = 0.05
     maintenance_margin: float = 0.025
     mm_tiers: tuple[tuple[float, float], ...] = ()
+    im_tiers: tuple[tuple[float, float], ...] = ()
     taker_fee: float = 0.0005
     borrow_rate: float = 0.00001
     """Per hour, on notional."""
@@ -120,6 +131,7 @@ class ExchangeParams:
             raise ValueError("mm_tiers must start at notional 0 and rise")
         for i, (_, rate) in enumerate(self.mm_tiers):
             check_range(f"mm_tiers[{i}] rate", rate, 0.0, 1.0, lo_open=True, hi_open=True)
+        self._check_im_tiers()
         check_range("taker_fee", self.taker_fee, 0.0, 0.05)
         if self.taker_fee * self.max_leverage >= 1.0:
             raise ValueError(
@@ -174,6 +186,29 @@ class ExchangeParams:
                 f"waterfall must list distinct stages from {list(WATERFALL_STAGES)}, "
                 f"got {list(self.waterfall)}"
             )
+
+    def _check_im_tiers(self) -> None:
+        """Initial-margin brackets (notional floor, max leverage), as on Binance and
+        Hyperliquid, and a maintenance rate below the initial margin at every bracket, so
+        that no position is liquidatable on arrival."""
+        floors = [f for f, _ in self.im_tiers]
+        if self.im_tiers and (floors[0] != 0 or any(b <= a for a, b in pairwise(floors))):
+            raise ValueError("im_tiers must start at notional 0 and rise")
+        levs = [lev for _, lev in self.im_tiers]
+        for i, lev in enumerate(levs):
+            check_range(f"im_tiers[{i}] max leverage", lev, 1.0, 1000.0)
+        if any(b > a for a, b in pairwise(levs)):
+            raise ValueError(f"im_tiers max leverage must not rise with notional, got {levs}")
+        for x in sorted({0.0, *floors, *(f for f, _ in self.mm_tiers)}):
+            mmr = bracket_value(self.mm_tiers, x, self.maintenance_margin)
+            lev = min(self.max_leverage, bracket_value(self.im_tiers, x, self.max_leverage))
+            if mmr >= 1.0 / lev:
+                name = "im_tiers" if self.im_tiers else "mm_tiers"
+                raise ValueError(
+                    f"{name} must keep the maintenance rate below the initial margin at every "
+                    f"bracket; from notional {x:,.0f} it is {mmr:g} against {1.0 / lev:g} "
+                    f"(max leverage {lev:g})"
+                )
 
     def updated(self, **changes: float) -> ExchangeParams:
         """A validated copy with `changes` applied (the original is untouched on error)."""

@@ -56,12 +56,47 @@ def tier_table(tiers: tuple[tuple[float, float], ...]) -> tuple[np.ndarray, np.n
     return rates, deductions
 
 
-def liquidation_price(size, entry, margin, mmr, deduction=0.0):
+def max_leverage_for(notional_value, params: ExchangeParams):
+    """Most leverage a whole position of this notional may have when opened or added to:
+    its bracket's maximum in `im_tiers` (Binance, Hyperliquid), never above
+    1 / initial_margin; without tiers 1 / initial_margin at every size."""
+    notional_value = np.asarray(notional_value, dtype=float)
+    cap = np.full(notional_value.shape, params.max_leverage)
+    if not params.im_tiers:
+        return cap[()]
+    floors = np.array([f for f, _ in params.im_tiers])
+    levs = np.array([lev for _, lev in params.im_tiers])
+    k = np.maximum(np.searchsorted(floors, notional_value, side="right") - 1, 0)
+    return np.minimum(cap, levs[k])[()]
+
+
+def liquidation_price(size, entry, margin, rule):
     """Price at which equity equals the maintenance requirement (isolated margin).
 
-    Solves margin + s (P − e) = mmr |s| P − deduction, i.e. dYdX's p' = (e − s·p)/(|s|·MMF − s)
-    with e the equity at the entry price.
+    `rule` is a flat maintenance rate or the market's `ExchangeParams`. In one bracket
+    (rate r, maintenance amount d), margin + s (P − e) = r |s| P − d gives
+    P = (s·e − margin − d) / (s − r |s|), dYdX's p' = (e − s·p)/(|s|·MMF − s). With tiers
+    the bracket is the one that holds the notional |s|·P at that price, so each bracket's
+    price is computed and the consistent one kept, as Binance documents; where none is
+    consistent (a long that cannot be liquidated above zero) the first bracket's is given.
     """
+    if not isinstance(rule, ExchangeParams):
+        return _bracket_price(size, entry, margin, float(rule), 0.0)
+    if not rule.mm_tiers:
+        return _bracket_price(size, entry, margin, rule.maintenance_margin, 0.0)
+    rates, deductions = tier_table(rule.mm_tiers)
+    floors = np.array([f for f, _ in rule.mm_tiers])
+    tops = np.append(floors[1:], np.inf)
+    s, e, m = (a[..., None] for a in np.broadcast_arrays(*map(np.asarray, (size, entry, margin))))
+    prices = _bracket_price(s, e, m, rates, deductions)
+    with np.errstate(invalid="ignore"):
+        held = np.abs(s) * prices
+        fits = (held >= floors) & (held < tops)
+    k = np.where(fits.any(axis=-1), fits.argmax(axis=-1), 0)
+    return np.take_along_axis(prices, k[..., None], axis=-1)[..., 0][()]
+
+
+def _bracket_price(size, entry, margin, mmr, deduction):
     size = np.asarray(size, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         return (size * entry - margin - deduction) / (size - mmr * np.abs(size))
