@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from .agents.compat import step_of
+from .agents.initial_book import seed_book
 from .agents.liquidators import Liquidator, LiquidatorParams
 from .agents.lps import LiquidityProvider, LPParams, lp_columns
 from .agents.traders import Trader, TraderParams, TraderState, act, trader_columns
@@ -353,6 +354,15 @@ class ExchangeModel(mesa.Model):
             for k in range(lqp.count)
         ]
         self._add_traders(list(range(n_traders)))
+        if self.trader_params.initial_book.open_interest > 0:
+            seed_book(
+                self.exchange,
+                self.trader_params.initial_book,
+                np.arange(n_traders),
+                self.trader_rng,
+            )
+            hold = min(1.0, self.exchange.clock.step_hours / self.trader_params.holding_mean)
+            self.trader_state.hold_for[:] = self.trader_rng.geometric(hold, n_traders)
         self.governance = Governance(
             gp, governance_rng, self.exchange, step_hours=self.exchange.clock.step_hours
         )

@@ -20,6 +20,7 @@ import pandas as pd
 from ..exchange import risk
 from ..exchange.params import check_range
 from .compat import step_of
+from .initial_book import InitialBook
 
 STYLES = ("noise", "momentum", "mean_reversion", "gambler")
 
@@ -62,8 +63,11 @@ class TraderParams:
     exit_after_loss: float = 0.5
     arrival_rate: float = 0.5
     min_wallet: float = 50.0
+    initial_book: InitialBook = field(default_factory=InitialBook)
 
     def __post_init__(self) -> None:
+        if isinstance(self.initial_book, dict):
+            self.initial_book = InitialBook(**self.initial_book)
         unknown = set(self.mix) - set(STYLES)
         if unknown:
             raise ValueError(f"traders.mix has unknown styles {sorted(unknown)}; use {STYLES}")
