@@ -14,7 +14,7 @@ money = st.floats(1.0, 1e6)
 price = st.floats(1.0, 1e5)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, derandomize=True)
 @given(
     margin=money,
     size=st.floats(-1e3, 1e3).filter(lambda x: abs(x) > 1e-3),
@@ -63,7 +63,7 @@ def exchange(**params):
     return ex, ex.ledger.open("liquidator:0")
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, derandomize=True)
 @given(
     leverage=st.floats(1.5, 10.0),
     drop=st.floats(0.0, 0.3),
@@ -102,13 +102,15 @@ def test_a_liquidation_solvent_after_its_fill_makes_no_bad_debt(
     solvent = margin + plan.q[0] * (plan.trader_price[0] - entry) >= 0
     done = ex.liquidate(0, liq if path in liquidation.BOT_PATHS else None)
     ex.finish_liquidations()
-    if solvent:
+    if done is None:  # dYdX: nothing fills inside the price bound this step
+        assert path == "book" and ex.book.size[0] == size
+    elif solvent:
         assert done.shortfall == 0.0
         assert ex.stats.bad_debt == 0.0
     ex.check()
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, derandomize=True)
 @given(
     sizes=st.lists(st.floats(-50.0, 50.0), min_size=1, max_size=12),
     entries=st.lists(st.floats(50.0, 150.0), min_size=12, max_size=12),
