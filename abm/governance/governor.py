@@ -23,7 +23,7 @@ from .proposals import InjectFromTreasury, Proposal
 from .token import Token
 from .validation import check_flag, check_int
 
-MAX_STEPS = 100_000
+MAX_STEPS = 10**9
 
 
 class ProposalState(StrEnum):

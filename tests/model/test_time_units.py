@@ -50,3 +50,9 @@ def test_clock_conversions():
     assert 1 - (1 - quarter.chance(0.02)) ** 4 == pytest.approx(0.02)
     assert quarter.amount(0.5) == pytest.approx(0.125)
     assert Clock(1.0).chance(0.3) == pytest.approx(0.3)
+
+
+def test_governance_delays_fit_in_steps_at_second_resolution():
+    """Two weeks of grace at 3.6-second steps is 336,000 steps, not an error."""
+    model = ExchangeModel(n_traders=5, market={"step_hours": 0.001}, rng=1)
+    assert model.governance.governor.params.grace_period == 336_000
