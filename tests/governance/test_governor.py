@@ -226,7 +226,7 @@ class TestEmergencyTrack:
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("voting_delay", -1, r"voting_delay must be in \[0, 100000\]"),
+        ("voting_delay", -1, r"voting_delay must be in \[0, 1e\+09\]"),
         ("voting_period", 1.5, "voting_period must be a whole number"),
         ("quorum", 1.2, r"quorum must be in \[0, 1\]"),
         ("approval", 1.0, r"approval must be in \[0, 1\)"),
