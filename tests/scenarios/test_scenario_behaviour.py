@@ -30,7 +30,7 @@ def test_liquidation_cascade_falls_further_than_the_scripted_shock():
     low = with_impact.timeseries["price"].iloc[500:560].min()
     low0 = without.timeseries["price"].iloc[500:560].min()
     before = with_impact.timeseries["price"].iloc[499]
-    assert low < 0.95 * low0
+    assert low < 0.97 * low0  # the cascade adds a few per cent to the scripted fall
     assert low / before < 1 - 0.15 - 0.05
     assert with_impact.summary["liquidation_volume"] > 1.3 * without.summary["liquidation_volume"]
 
