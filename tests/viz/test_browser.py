@@ -116,9 +116,9 @@ def test_another_preset_and_reset_change_the_run(page: Page, app_url: str):
     expect(step_display(page)).to_have_text("Step 0", timeout=ACT)
     expect(health).to_contain_text("started at $5,000", timeout=ACT)
     pick(page, "Governance response")
-    expect(health).to_contain_text("started at $60.0k", timeout=ACT)
+    expect(health).to_contain_text("started at $15.0k", timeout=ACT)
     button(page, "Reset").click()
-    expect(health).to_contain_text("started at $60.0k", timeout=ACT)
+    expect(health).to_contain_text("started at $15.0k", timeout=ACT)
     expect(page.get_by_role("tab", name="Governance")).to_be_visible()
     assert errors == []
 
