@@ -621,20 +621,33 @@ class Exchange:
         )
         if slots.size == 0:
             return 0.0
-        whole = np.abs(book.size[slots])
-        keep = book.margin[slots] * (1.0 - np.abs(q) / whole)
-        self.settle_many(slots, q, np.full(slots.size, price), keep=keep)
-        taken = np.abs(q)
+        taken = self._deleverage_at(slots, q, price, gap, sf.slot)
         covered = float(taken.sum()) * gap
         given_up = float((taken * np.maximum(-sf.side * (self.mark - price), 0.0)).sum())
+        self.stats.adl_excess += max(0.0, given_up - covered)
+        return min(covered, amount)
+
+    def _deleverage_at(
+        self, slots: np.ndarray, q: np.ndarray, price: float, gap: float, bankrupt_slot: int
+    ) -> np.ndarray:
+        """Close `q` of `slots` at `price` with no fee or penalty, each keeping the margin of
+        its rest; book the ADL and return the sizes taken."""
+        book = self.book
+        keep = book.margin[slots] * (1.0 - np.abs(q) / np.abs(book.size[slots]))
+        self.settle_many(slots, q, np.full(slots.size, price), keep=keep)
+        taken = np.abs(q)
         book.adl_hits[slots] += 1
         self.stats.adl_volume += float(taken.sum()) * price
-        self.stats.adl_excess += max(0.0, given_up - covered)
         for j, size_j in zip(slots.tolist(), taken.tolist(), strict=True):
             self.record(
-                "adl", slot=j, size=size_j, price=price, covered=size_j * gap, bankrupt_slot=sf.slot
+                "adl",
+                slot=j,
+                size=size_j,
+                price=price,
+                covered=size_j * gap,
+                bankrupt_slot=bankrupt_slot,
             )
-        return min(covered, amount)
+        return taken
 
     def socialize(self, sf: Shortfall, amount: float) -> float:
         book = self.book
@@ -664,13 +677,7 @@ class Exchange:
         )
         if slots.size == 0:
             return
-        whole = np.abs(book.size[slots])
-        keep = book.margin[slots] * (1.0 - np.abs(q) / whole)
-        self.settle_many(slots, q, np.full(slots.size, self.mark), keep=keep)
-        book.adl_hits[slots] += 1
-        self.stats.adl_volume += float(np.abs(q).sum()) * self.mark
-        for j, size_j in zip(slots.tolist(), np.abs(q).tolist(), strict=True):
-            self.record("adl", slot=j, size=size_j, price=self.mark, covered=0.0, bankrupt_slot=-1)
+        self._deleverage_at(slots, q, self.mark, 0.0, -1)
 
     # -- LPs ----------------------------------------------------------------------------
     def open_lp_account(self, name: str, deposit: float) -> int:
