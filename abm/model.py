@@ -31,9 +31,10 @@ import pandas as pd
 
 from .agents.compat import step_of
 from .agents.initial_book import seed_book
-from .agents.liquidators import Liquidator, LiquidatorParams
-from .agents.lps import LiquidityProvider, LPParams, lp_columns
-from .agents.traders import Trader, TraderParams, TraderState, act, trader_columns
+from .agents.liquidators import Liquidator
+from .agents.lps import LiquidityProvider, lp_columns
+from .agents.params import LiquidatorParams, LPParams, TraderParams
+from .agents.traders import Trader, TraderState, act, trader_columns
 from .agents.voters import (
     GOVERNANCE_COLUMNS,
     Voter,
@@ -48,6 +49,7 @@ from .exchange import Exchange, ExchangeParams, FlashCrash, MarketParams, Oracle
 from .exchange.params import check_range
 from .governance import AttackParams, Governance, GovernanceParams, GovernorParams
 from .governance.validation import check_flag
+from .params import DEFAULTS
 
 MODEL_COLUMNS = (
     "price",
@@ -90,16 +92,6 @@ MODEL_COLUMNS = (
 keyword would replace the swept input in its own row."""
 CORE_COLUMNS = MODEL_COLUMNS[: -len(GOVERNANCE_COLUMNS)]
 
-
-DEFAULTS: dict[str, Any] = {
-    "n_traders": 500,
-    "initial_fund": 250_000.0,
-    "treasury": 2_000_000.0,
-    "shock_size": 0.0,
-    "shock_hour": 300.0,
-    "agent_sample_period": 10,
-}
-"""Values used when neither a keyword nor a scenario sets them."""
 
 FLOAT_KNOBS = (
     "leverage_appetite",

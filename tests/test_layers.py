@@ -11,6 +11,7 @@ LAYERS = {
     "governance": 2,
     "agents": 3,
     "model": 4,
+    "params": 4,
     "datacollection": 4,
     "scenarios": 5,
     "batch": 5,

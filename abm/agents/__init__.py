@@ -1,20 +1,18 @@
-"""Mesa agents: they decide, and act only through the exchange and governance APIs."""
+"""Mesa agents: they decide, and act only through the exchange and governance APIs.
 
-from .liquidators import Liquidator, LiquidatorParams
-from .lps import LiquidityProvider, LPParams
-from .traders import STYLES, Trader, TraderParams
-from .voters import RiskSteward, Voter, create_governance_agents, step_governance
+Names load on first use, so that `abm.agents.params` (what a scenario sets) can be read
+without importing Mesa.
+"""
 
-__all__ = [
-    "STYLES",
-    "LPParams",
-    "Liquidator",
-    "LiquidatorParams",
-    "LiquidityProvider",
-    "RiskSteward",
-    "Trader",
-    "TraderParams",
-    "Voter",
-    "create_governance_agents",
-    "step_governance",
-]
+import lazy_loader
+
+__getattr__, __dir__, __all__ = lazy_loader.attach(
+    __name__,
+    submod_attrs={
+        "liquidators": ["Liquidator"],
+        "lps": ["LiquidityProvider"],
+        "params": ["STYLES", "LPParams", "LiquidatorParams", "TraderParams"],
+        "traders": ["Trader"],
+        "voters": ["RiskSteward", "Voter", "create_governance_agents", "step_governance"],
+    },
+)

@@ -9,29 +9,8 @@ than a bot's remaining capital × leverage is sliced, not skipped.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import mesa
 import numpy as np
-
-from ..exchange.params import check_range
-
-
-@dataclass
-class LiquidatorParams:
-    count: int = 5
-    capital: float = 200_000.0
-    gas_cost: float = 5.0
-    throughput: float = 20.0
-    """Liquidations per hour."""
-    capital_leverage: float = 20.0
-
-    def __post_init__(self) -> None:
-        check_range("liquidators.count", self.count, 0, 10_000)
-        check_range("liquidators.capital", self.capital, 0.0, 1e15)
-        check_range("liquidators.gas_cost", self.gas_cost, 0.0, 1e9)
-        check_range("liquidators.throughput", self.throughput, 0.0, 1e7, lo_open=True)
-        check_range("liquidators.capital_leverage", self.capital_leverage, 0.0, 1e6, lo_open=True)
 
 
 class Liquidator(mesa.Agent):

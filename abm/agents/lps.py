@@ -7,36 +7,8 @@ when the insurance fund is low against its target, and after ADL or socialised l
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import mesa
 import numpy as np
-
-from ..exchange.params import check_range
-
-
-@dataclass
-class LPParams:
-    count: int = 10
-    capital: float = 6_000_000.0
-    deposited: float = 0.8
-    activity: float = 0.1
-    """Chance per hour that an LP reviews its stake."""
-    hurdle: float = 0.10
-    run_threshold: float = 0.3
-    run_share: float = 0.5
-    window: float = 168.0
-    """Hours of share-price history behind the yield an LP compares with its hurdle."""
-
-    def __post_init__(self) -> None:
-        check_range("lps.count", self.count, 0, 100_000)
-        check_range("lps.capital", self.capital, 0.0, 1e15)
-        check_range("lps.deposited", self.deposited, 0.0, 1.0)
-        check_range("lps.activity", self.activity, 0.0, 1.0)
-        check_range("lps.hurdle", self.hurdle, -1.0, 10.0)
-        check_range("lps.run_threshold", self.run_threshold, 0.0, 10.0)
-        check_range("lps.run_share", self.run_share, 0.0, 1.0)
-        check_range("lps.window", self.window, 0.0, 1e6, lo_open=True)
 
 
 class LiquidityProvider(mesa.Agent):

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from .clock import HOURS_PER_YEAR, Clock
 from .params import check_range
@@ -147,6 +146,8 @@ def load_price_csv(path: str | Path, field: str = "replay_path") -> np.ndarray:
     `field`, the setting the path came from, and name the file and its row (the line
     number, counting the header as row 1).
     """
+    import pandas as pd  # only a replay needs it: checking a scenario stays light
+
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"{field}: replay file not found: {path}")

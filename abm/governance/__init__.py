@@ -5,77 +5,43 @@ Plain Python, numpy and networkx; the Mesa agents that use it live in
 numpy Generator and the exchange, and calls `Governance.step()` once per step after
 the governance agents have acted. Timing and counting conventions are documented in
 `abm.governance.governor`.
+
+Names load on first use, so that `abm.governance.params` (what a scenario sets) can be
+read without importing networkx.
 """
 
-from .attack import AttackParams, FlashLoanAttack
-from .behaviour import (
-    ROLES,
-    assign_roles,
-    health_gap,
-    participation_rates,
-    social_signal,
-    support_probability,
-    vote_hazard,
-)
-from .facade import Governance, GovernanceParams
-from .governor import (
-    Governor,
-    GovernorParams,
-    ProposalRecord,
-    ProposalRejected,
-    ProposalState,
-)
-from .network import NETWORK_KINDS, VoterNetwork, build_network
-from .policy import fund_signal, implied_open_interest, injection_size, steward_proposal
-from .proposals import (
-    Effect,
-    InjectFromTreasury,
-    ParamChange,
-    Proposal,
-    SetFeeShares,
-    SetFundTarget,
-    SetMaxLeverage,
-    SetPenaltyRate,
-    SetPenaltySplit,
-    TreasuryTransfer,
-)
-from .token import GENESIS_STEP, Token, pareto_allocation
+import lazy_loader
 
-__all__ = [
-    "GENESIS_STEP",
-    "NETWORK_KINDS",
-    "ROLES",
-    "AttackParams",
-    "Effect",
-    "FlashLoanAttack",
-    "Governance",
-    "GovernanceParams",
-    "Governor",
-    "GovernorParams",
-    "InjectFromTreasury",
-    "ParamChange",
-    "Proposal",
-    "ProposalRecord",
-    "ProposalRejected",
-    "ProposalState",
-    "SetFeeShares",
-    "SetFundTarget",
-    "SetMaxLeverage",
-    "SetPenaltyRate",
-    "SetPenaltySplit",
-    "Token",
-    "TreasuryTransfer",
-    "VoterNetwork",
-    "assign_roles",
-    "build_network",
-    "fund_signal",
-    "health_gap",
-    "implied_open_interest",
-    "injection_size",
-    "pareto_allocation",
-    "participation_rates",
-    "social_signal",
-    "steward_proposal",
-    "support_probability",
-    "vote_hazard",
-]
+__getattr__, __dir__, __all__ = lazy_loader.attach(
+    __name__,
+    submod_attrs={
+        "attack": ["FlashLoanAttack"],
+        "behaviour": [
+            "ROLES",
+            "assign_roles",
+            "health_gap",
+            "participation_rates",
+            "social_signal",
+            "support_probability",
+            "vote_hazard",
+        ],
+        "facade": ["Governance"],
+        "governor": ["Governor", "ProposalRecord", "ProposalRejected", "ProposalState"],
+        "network": ["VoterNetwork", "build_network"],
+        "params": ["AttackParams", "GovernanceParams", "GovernorParams", "NETWORK_KINDS"],
+        "policy": ["fund_signal", "implied_open_interest", "injection_size", "steward_proposal"],
+        "proposals": [
+            "Effect",
+            "InjectFromTreasury",
+            "ParamChange",
+            "Proposal",
+            "SetFeeShares",
+            "SetFundTarget",
+            "SetMaxLeverage",
+            "SetPenaltyRate",
+            "SetPenaltySplit",
+            "TreasuryTransfer",
+        ],
+        "token": ["GENESIS_STEP", "Token", "pareto_allocation"],
+    },
+)

@@ -9,34 +9,11 @@ voting delay and no timelock (so no guardian can step in) the drain executes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from ..exchange.params import check_range
 from .governor import Governor, ProposalRecord, ProposalState
 from .interfaces import TREASURY_ACCOUNT, ExchangeLike
+from .params import AttackParams
 from .proposals import TreasuryTransfer
 from .token import Token
-from .validation import check_flag, check_int
-
-
-@dataclass(frozen=True)
-class AttackParams:
-    enabled: bool = False
-    start: int = 200
-    """The hour of the flash-loan vote."""
-    borrow_multiple: float = 1.0
-    stake_share: float = 0.005
-    drain_share: float = 1.0
-    account: str = "attacker"
-
-    def __post_init__(self) -> None:
-        check_flag("attack.enabled", self.enabled)
-        check_int("attack.start", self.start, 1, 10**9)
-        check_range("attack.borrow_multiple", self.borrow_multiple, 0.0, 1000.0, lo_open=True)
-        check_range("attack.stake_share", self.stake_share, 0.0, 1.0, hi_open=True)
-        check_range("attack.drain_share", self.drain_share, 0.0, 1.0, lo_open=True)
-        if not self.account or self.account == TREASURY_ACCOUNT:
-            raise ValueError(f"attack.account must name an outside account, got {self.account!r}")
 
 
 class FlashLoanAttack:

@@ -10,90 +10,17 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..exchange.clock import Clock
-from ..exchange.params import check_range
-from .attack import AttackParams, FlashLoanAttack
-from .governor import Governor, GovernorParams, ProposalRecord
+from .attack import FlashLoanAttack
+from .governor import Governor, ProposalRecord
 from .interfaces import ExchangeLike
-from .network import NETWORK_KINDS, VoterNetwork, build_network
+from .network import VoterNetwork, build_network
+from .params import GovernanceParams, GovernorParams
 from .proposals import Proposal
 from .token import GENESIS_STEP, Token, pareto_allocation
-from .validation import check_choice, check_flag, check_int
-
-
-@dataclass(frozen=True)
-class GovernanceParams:
-    """Who holds the token, how they are connected, how they vote, and the rules.
-
-    Shares of `supply`: the treasury holds `treasury_share` (it never votes), the risk
-    steward `steward_share` (enough to propose), the attacker `attack.stake_share` when
-    the attack is on, and the voters the rest, Pareto-distributed with `holder_alpha`.
-    The steward proposes once fund / open interest has stayed below `low_band` or above
-    `high_band` times the exchange's `fund_target` for `patience` hours.
-    """
-
-    enabled: bool = True
-    n_voters: int = 200
-    network: str = "watts_strogatz"
-    degree: int = 6
-    rewire: float = 0.1
-    delegation_fraction: float = 0.3
-    supply: float = 10_000_000.0
-    holder_alpha: float = 1.5
-    treasury_share: float = 0.2
-    steward_share: float = 0.01
-    turnout: float = 0.3
-    influence: float = 1.0
-    trader_share: float = 0.4
-    lp_share: float = 0.2
-    low_band: float = 0.8
-    high_band: float = 1.5
-    patience: int = 24
-    governor: GovernorParams = field(default_factory=GovernorParams)
-    attack: AttackParams = field(default_factory=AttackParams)
-
-    def __post_init__(self) -> None:
-        check_flag("governance.enabled", self.enabled)
-        n = check_int("governance.n_voters", self.n_voters, 3, 100_000)
-        check_choice("governance.network", self.network, NETWORK_KINDS)
-        check_int("governance.degree", self.degree, 2, n - 1)
-        check_range("governance.rewire", self.rewire, 0.0, 1.0)
-        check_range("governance.delegation_fraction", self.delegation_fraction, 0.0, 1.0)
-        check_range("governance.supply", self.supply, 0.0, 1e15, lo_open=True)
-        check_range("governance.holder_alpha", self.holder_alpha, 0.0, 10.0, lo_open=True)
-        check_range("governance.treasury_share", self.treasury_share, 0.0, 1.0)
-        check_range(
-            "governance.steward_share",
-            self.steward_share,
-            self.governor.proposal_threshold,
-            1.0,
-        )
-        if self.attack.enabled and self.attack.stake_share < self.governor.proposal_threshold:
-            raise ValueError(
-                f"attack.stake_share must be at least the proposal threshold "
-                f"({self.governor.proposal_threshold:g}), got {self.attack.stake_share!r}"
-            )
-        if self.voter_share <= 0:
-            raise ValueError(
-                "governance.treasury_share + steward_share + attack.stake_share must be "
-                f"below 1, got {1.0 - self.voter_share:g}"
-            )
-        check_range("governance.turnout", self.turnout, 0.0, 1.0)
-        check_range("governance.influence", self.influence, 0.0, 10.0)
-        check_range("governance.trader_share", self.trader_share, 0.0, 1.0)
-        check_range("governance.lp_share", self.lp_share, 0.0, 1.0 - self.trader_share)
-        check_range("governance.low_band", self.low_band, 0.0, 1.0, lo_open=True)
-        check_range("governance.high_band", self.high_band, 1.0, 100.0)
-        check_int("governance.patience", self.patience, 1, 100_000)
-
-    @property
-    def voter_share(self) -> float:
-        stake = self.attack.stake_share if self.attack.enabled else 0.0
-        return 1.0 - self.treasury_share - self.steward_share - stake
 
 
 def governor_in_steps(params: GovernorParams, clock: Clock) -> GovernorParams:

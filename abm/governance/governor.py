@@ -16,14 +16,11 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from ..exchange.ledger import LedgerError
-from ..exchange.params import check_range
 from .interfaces import ExchangeLike
 from .network import VoterNetwork
+from .params import GovernorParams
 from .proposals import InjectFromTreasury, Proposal
 from .token import Token
-from .validation import check_flag, check_int
-
-MAX_STEPS = 10**9
 
 
 class ProposalState(StrEnum):
@@ -44,49 +41,6 @@ FINAL_STATES = frozenset(
 
 class ProposalRejected(ValueError):
     """The governor refused a proposal (threshold, one live proposal, emergency rules)."""
-
-
-@dataclass(frozen=True)
-class GovernorParams:
-    """Compound Bravo / OpenZeppelin defaults. In a scenario the durations are hours;
-    `Governance` hands the governor a copy converted to steps (`governor_in_steps`).
-
-    `snapshot_voting=False` reads power when the vote is cast: the Beanstalk flaw.
-    The emergency fast track lets the guardian put an `InjectFromTreasury` to a vote
-    while the fund is depleted with no voting delay, a vote of `emergency_voting_period`
-    hours and no timelock. With `guardian_veto` the guardian cancels a queued proposal
-    that would send treasury money outside the protocol, if the timelock leaves it time.
-    """
-
-    proposal_threshold: float = 0.0025
-    voting_delay: int = 24
-    voting_period: int = 72
-    quorum: float = 0.04
-    approval: float = 0.5
-    timelock: int = 48
-    grace_period: int = 336
-    snapshot_voting: bool = True
-    emergency_fast_track: bool = True
-    emergency_voting_period: int = 6
-    guardian_veto: bool = True
-
-    def __post_init__(self) -> None:
-        check_range("proposal_threshold", self.proposal_threshold, 0.0, 1.0)
-        check_int("voting_delay", self.voting_delay, 0, MAX_STEPS)
-        check_int("voting_period", self.voting_period, 1, MAX_STEPS)
-        check_range("quorum", self.quorum, 0.0, 1.0)
-        check_range("approval", self.approval, 0.0, 1.0, hi_open=True)
-        check_int("timelock", self.timelock, 0, MAX_STEPS)
-        check_int("grace_period", self.grace_period, 1, MAX_STEPS)
-        check_flag("snapshot_voting", self.snapshot_voting)
-        check_flag("emergency_fast_track", self.emergency_fast_track)
-        check_int("emergency_voting_period", self.emergency_voting_period, 1, MAX_STEPS)
-        check_flag("guardian_veto", self.guardian_veto)
-
-    @classmethod
-    def undefended(cls) -> GovernorParams:
-        """Beanstalk, April 2022: power at vote time, no voting delay, no timelock."""
-        return cls(voting_delay=0, snapshot_voting=False, timelock=0)
 
 
 @dataclass

@@ -14,9 +14,8 @@ from collections.abc import Sequence
 import networkx as nx
 import numpy as np
 
+from .params import NETWORK_KINDS
 from .token import GENESIS_STEP, Token
-
-NETWORK_KINDS = ("watts_strogatz", "barabasi_albert")
 
 
 def social_graph(

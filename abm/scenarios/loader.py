@@ -230,7 +230,7 @@ def load_scenario(
 
     Raises `ScenarioError` (a ValueError) with one message naming the field path.
     """
-    from .schema import Scenario, validate  # the schema imports the whole model: load late
+    from .schema import Scenario, validate  # pydantic: load when a scenario is read
 
     if overrides is not None and not isinstance(overrides, Mapping):
         overrides = {p: parse_value(v) for p, v in map(parse_assignment, overrides)}

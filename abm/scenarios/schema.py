@@ -32,9 +32,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from ..agents.liquidators import LiquidatorParams
-from ..agents.lps import LPParams
-from ..agents.traders import STYLES, TraderParams
+from ..agents.params import STYLES, LiquidatorParams, LPParams, TraderParams
 from ..exchange.market import FlashCrash, MarketParams, Trend, load_price_csv
 from ..exchange.oracle import OracleParams
 from ..exchange.params import (
@@ -46,8 +44,8 @@ from ..exchange.params import (
     ExchangeParams,
     check_range,
 )
-from ..governance import GovernanceParams
-from ..model import DEFAULTS
+from ..governance.params import GovernanceParams
+from ..params import DEFAULTS
 from .errors import ScenarioError
 
 STRICT = ConfigDict(extra="forbid", strict=True, validate_default=True)

@@ -30,6 +30,16 @@ def test_help_and_list_import_no_heavy_library(argv):
     assert loaded_after(code) == []
 
 
+def test_show_checks_a_preset_without_mesa_or_pandas():
+    code = (
+        "import abm.cli, contextlib, io\n"
+        "out = io.StringIO()\n"
+        "with contextlib.redirect_stdout(out):\n    abm.cli.main(['show', 'calm'])\n"
+        "assert '[exchange]' in out.getvalue(), out.getvalue()"
+    )
+    assert {m.split(".")[0] for m in loaded_after(code)} == {"pydantic"}
+
+
 def test_importing_the_package_loads_nothing_heavy_until_used():
     assert loaded_after("import abm") == []
     assert "mesa" in loaded_after("import abm\nabm.ExchangeModel")
