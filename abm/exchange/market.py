@@ -19,11 +19,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .clock import HOURS_PER_YEAR, Clock
 from .params import check_range
+
+if TYPE_CHECKING:
+    from .factor import Loading
 
 PRICE_RANGE = 1e8
 """How far the price may move from its start, as a factor either way (see the module)."""
@@ -197,11 +201,18 @@ def load_price_csv(path: str | Path, field: str = "replay_path") -> np.ndarray:
 
 
 class Market:
-    """Produces one reference price per step and remembers a window of past prices."""
+    """Produces one reference price per step and remembers a window of past prices.
 
-    def __init__(self, params: MarketParams, rng: np.random.Generator) -> None:
+    With a `loading`, the price also follows a common factor (see `factor.py`); a
+    replayed series does not.
+    """
+
+    def __init__(
+        self, params: MarketParams, rng: np.random.Generator, loading: Loading | None = None
+    ) -> None:
         self.params = params
         self.rng = rng
+        self.loading = loading
         self.replay = load_price_csv(params.replay_path) if params.replay_path else None
         if self.replay is not None and params.replay_scale:
             self.replay = self.replay * (params.initial_price / self.replay[0])
@@ -240,7 +251,10 @@ class Market:
             jump = 0.0
             if p.jump_intensity > 0 and self.rng.random() < self._jump_chance:
                 jump = p.jump_mean + p.jump_std * self.rng.standard_normal()
-            self.log_base = self._clip(self.log_base + self._mu + self._sigma * z + jump)
+            moved = self.log_base + self._mu + self._sigma * z + jump
+            if self.loading is not None:
+                moved += self.loading.move(self.t)
+            self.log_base = self._clip(moved)
         self.impact_state *= self._impact_keep
         self.price = self._compose()
         self._remember(self.price)
@@ -258,7 +272,10 @@ class Market:
     def shock_offset(self, t: int) -> float:
         """The scripted shocks' log offset at step `t`."""
         dt = self.params.step_hours
-        return sum(s.offset(t * dt, dt) for s in self.params.shocks)
+        own = sum(s.offset(t * dt, dt) for s in self.params.shocks)
+        if self.loading is None or self.replay is not None:
+            return own
+        return own + self.loading.shock_offset(t)
 
     def _clip(self, log_price: float) -> float:
         return min(max(log_price, self._log_lo), self._log_hi)
