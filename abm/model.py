@@ -45,7 +45,7 @@ from .agents.voters import (
     voter_columns,
 )
 from .datacollection import SampledDataCollector
-from .exchange import Exchange, ExchangeParams, FlashCrash, MarketParams, OracleParams
+from .exchange import Exchange, ExchangeParams, FlashCrash, MarketParams, OracleParams, target_ratio
 from .exchange.params import check_range
 from .governance import AttackParams, Governance, GovernanceParams, GovernorParams
 from .governance.validation import check_flag
@@ -476,8 +476,9 @@ class ExchangeModel(mesa.Model):
         st = ex.stats
         target = ex.params.fund_target
         fund_to_oi = health.balance / oi if oi > 0 else math.nan
+        ratio = target_ratio(health, ex.params.fund_target_basis)
         self.fund_confidence = (
-            2.0 if oi <= 0 or target <= 0 else min(2.0, health.balance / oi / target)
+            2.0 if oi <= 0 or target <= 0 or not math.isfinite(ratio) else min(2.0, ratio / target)
         )
         price_per_share = ex.vault.share_price(nav)
         self._share_prices.append(price_per_share)

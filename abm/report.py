@@ -61,7 +61,9 @@ def _run_report(d: Path, overwrite: bool) -> Report:
     summary = json.loads((d / "summary.json").read_text())
     ts = pd.read_parquet(d / "timeseries.parquet")
     dest = d / "report"
-    step_hours = float(summary.get("config", {}).get("market", {}).get("step_hours", 1.0))
+    config = summary.get("config", {})
+    step_hours = float(config.get("market", {}).get("step_hours", 1.0))
+    ts.attrs["fund_target_basis"] = config.get("exchange", {}).get("fund_target_basis")
     images: list[tuple[str, str]] = []
     with atomic_dir(dest, overwrite=overwrite) as tmp:
         for name, caption, draw in _RUN_PLOTS:
@@ -131,21 +133,27 @@ def _prices(ax, ts):
 
 @_needs("insurance_fund", "fund_to_oi")
 def _fund(ax, ts):
+    """The fund, and its ratio to the base its target is set on (open interest or TVL,
+    `ts.attrs["fund_target_basis"]`) beside the target."""
     ax.plot(ts["step"], ts["insurance_fund"], color="C2", lw=1.2, label="insurance fund")
     ax.set_ylabel("fund (stablecoins)")
     ax2 = ax.twinx()
-    ratio = ts["fund_to_oi"].to_numpy(dtype=float)
-    ax2.plot(ts["step"], ratio, color="C1", lw=0.8, alpha=0.7, label="fund / open interest")
+    tvl = ts.attrs.get("fund_target_basis") == "tvl" and "fund_to_tvl" in ts
+    column, base, short = (
+        ("fund_to_tvl", "TVL", "TVL") if tvl else ("fund_to_oi", "open interest", "OI")
+    )
+    ratio = ts[column].to_numpy(dtype=float)
+    ax2.plot(ts["step"], ratio, color="C1", lw=0.8, alpha=0.7, label=f"fund / {base}")
     if "fund_target" in ts:
         ax2.plot(
             ts["step"], ts["fund_target"], color="C3", ls="--", lw=1,
-            label="governance target (fund / OI)",
+            label=f"governance target (fund / {short})",
         )  # fmt: skip
     later = ratio[1:][np.isfinite(ratio[1:])]
     if later.size:  # the first steps' thin book must not set the scale for the whole run
         top = max(np.percentile(later, 99), float(np.nanmax(ts.get("fund_target", [0]))))
         ax2.set_ylim(0, top * 1.15 if top > 0 else 1)
-    ax2.set_ylabel("fund / open interest (ratio)")
+    ax2.set_ylabel(f"fund / {base} (ratio)")
     lines = ax.get_lines() + ax2.get_lines()
     ax.legend(lines, [line.get_label() for line in lines], loc="best", fontsize=8)
 
@@ -214,7 +222,7 @@ def _governance(ax, ts):
 
 _RUN_PLOTS = (
     ("prices", "Reference price and the oracle's mark price (red: trading halted)", _prices),
-    ("fund", "Insurance fund and fund / open interest", _fund),
+    ("fund", "Insurance fund and its ratio to open interest (or TVL) against the target", _fund),
     (
         "waterfall",
         "Bad debt by the stage of the waterfall that absorbed it (cumulative)",

@@ -317,9 +317,16 @@ def PriceChart(model, frame: pd.DataFrame | None = None, version: int | None = N
 
 
 # -- fund / open interest ---------------------------------------------------------------
-def fund_ratio_option(frame: pd.DataFrame, target: float, axis: StickyAxis | None = None):
+def fund_ratio_option(
+    frame: pd.DataFrame,
+    target: float,
+    axis: StickyAxis | None = None,
+    column: str = "fund_to_oi",
+    base: str = "open interest",
+):
+    """The fund against its target's base (open interest, or TVL) and the target."""
     x = frame.index.to_numpy()
-    ratio = frame["fund_to_oi"].to_numpy()
+    ratio = frame[column].to_numpy()
     tgt = frame["fund_target"].to_numpy() if "fund_target" in frame else np.full(len(x), target)
     _, hi = finite_range(ratio, tgt)
     # A nearly empty book makes the ratio explode; keep the target in sensible view.
@@ -327,26 +334,27 @@ def fund_ratio_option(frame: pd.DataFrame, target: float, axis: StickyAxis | Non
     t = (axis or StickyAxis()).fit(0.0, hi, percent_ticks)
     shown = np.minimum(ratio, t.values[-1])
     series = [
-        line("fund / open interest", x, shown, COLORS["fund"], t),
+        line(f"fund / {base}", x, shown, COLORS["fund"], t),
         line("target", x, tgt, COLORS["target"], t, dashed=True),
     ]
-    return chart_option(
-        "fund_to_open_interest", step_axis(frame), value_axis("% of open interest", t), series
-    )
+    name = "fund_to_open_interest" if column == "fund_to_oi" else column
+    return chart_option(name, step_axis(frame), value_axis(f"% of {base}", t), series)
 
 
 @solara.component
 def FundRatioChart(model, frame: pd.DataFrame | None = None, version: int | None = None):
-    """Fund / open interest against the target governance steers towards."""
+    """The fund against its target's base (open interest, or TVL) and the target
+    governance steers towards."""
     frame_version(version)
     axis = solara.use_memo(StickyAxis, [model])
     f = _frame(model, frame)
     target = data.fund_target(model)
+    column, base = data.target_base(model)
     EChart(
-        "Fund / open interest vs the governance target",
-        fund_ratio_option(f, target, axis),
-        lambda: csv_text(f, ["fund_to_oi", "fund_target"]),
-        f"Target now {data.pct(target)} of open interest.",
+        f"Fund / {base} vs the governance target",
+        fund_ratio_option(f, target, axis, column, base),
+        lambda: csv_text(f, [column, "fund_target"]),
+        f"Target now {data.pct(target)} of {base}.",
     )
 
 

@@ -17,6 +17,7 @@ FRAME_COLUMNS = (
     "short_oi",
     "insurance_fund",
     "fund_to_oi",
+    "fund_to_tvl",
     "bad_debt",
     "fund_covered",
     "lp_loss",
@@ -58,6 +59,13 @@ def model_frame(model, max_points: int = MAX_POINTS) -> pd.DataFrame:
 def fund_target(model) -> float:
     """The fund / open-interest ratio governance aims for (a governable parameter)."""
     return float(model.exchange.params.fund_target)
+
+
+def target_base(model) -> tuple[str, str]:
+    """The column and the words for what the fund's target is a share of."""
+    if model.exchange.params.fund_target_basis == "tvl":
+        return "fund_to_tvl", "TVL"
+    return "fund_to_oi", "open interest"
 
 
 def leverage_values(model) -> np.ndarray:

@@ -50,7 +50,7 @@ class Band:
 DRAWDOWN = Band(0.10, 0.07, 0.30, 0.25)
 """The fund's fall from its peak."""
 COVER = Band(0.75, 0.85, 0.40, 0.50, higher_is_worse=False)
-"""Fund / open interest as a fraction of the governance target."""
+"""Fund / open interest (or fund / TVL) as a fraction of the governance target."""
 RECENT_PAID = Band(0.005, 0.005, 0.05, 0.05)
 """Bad debt the fund paid over the last day, as a fraction of its peak."""
 
@@ -61,15 +61,16 @@ RULE_TEXT = f"""\
   {WINDOW} steps was *not* covered by the fund (the LP vault, ADL or all traders paid), the
   fund paid {RECENT_PAID.red_in:.0%} of its peak or more in bad debt over the last
   {WINDOW} steps, it is {DRAWDOWN.red_in:.0%} or more below its peak, or it holds under
-  {COVER.red_in:.0%} of its target share of open interest.
+  {COVER.red_in:.0%} of its target share of open interest (or of TVL, when the target is
+  set on TVL).
 * **Amber** when it paid {RECENT_PAID.amber_in:.1%} of its peak or more over the last
   {WINDOW} steps, is {DRAWDOWN.amber_in:.0%} or more below its peak, or holds under
   {COVER.amber_in:.0%} of its target.
 * **Green** otherwise.
 
 A state is left only with a margin: red from a fall from the peak ends below
-{DRAWDOWN.red_out:.0%}, amber below {DRAWDOWN.amber_out:.0%}; a low fund / open interest
-must climb back to {COVER.red_out:.0%} (red) or {COVER.amber_out:.0%} (amber) of the target.
+{DRAWDOWN.red_out:.0%}, amber below {DRAWDOWN.amber_out:.0%}; a low fund / open interest (or
+TVL) must climb back to {COVER.red_out:.0%} (red) or {COVER.amber_out:.0%} (amber) of the target.
 So the badge does not flicker when a number hovers at a threshold.
 """
 
@@ -79,7 +80,8 @@ class Health:
     state: str  # "green", "amber" or "red"
     reason: str
     balance: float
-    fund_to_oi: float
+    ratio: float
+    """The fund against its target's base: fund / open interest, or fund / TVL."""
     target: float
     bad_debt: float
     unresolved: float
@@ -101,6 +103,7 @@ class HealthWatch:
 
     def __init__(self, model) -> None:
         self.depleted_below = float(model.exchange.fund.depleted_below)
+        self.ratio_column, self.base = data.target_base(model)
         self.seen = 0
         self.levels = {"drawdown": GREEN, "cover": GREEN, "paid": GREEN}
         self.peak = 0.0
@@ -129,7 +132,7 @@ class HealthWatch:
         self.prev_bad, self.prev_fund_paid = bad, fund_paid
         drawdown = 1.0 - balance / self.peak if self.peak > 0 else 0.0
         target = float(r.get("fund_target") or math.nan)
-        cover = float(r["fund_to_oi"]) / target if target > 0 else math.nan
+        cover = float(r[self.ratio_column]) / target if target > 0 else math.nan
         recent = sum(self.paid) / self.peak if self.peak > 0 else 0.0
         lv = self.levels
         lv["drawdown"] = DRAWDOWN.level(drawdown, lv["drawdown"])
@@ -159,7 +162,7 @@ class HealthWatch:
             if not math.isfinite(cover):
                 return "No open positions yet: nothing at risk."
             return (
-                f"The fund covers {data.pct(float(r['fund_to_oi']))} of open interest "
+                f"The fund covers {data.pct(float(r[self.ratio_column]))} of {self.base} "
                 f"(target {data.pct(target)}) and is {data.pct(drawdown, 0)} below its peak."
             )
         if lv["paid"] == state:
@@ -170,7 +173,7 @@ class HealthWatch:
         if lv["drawdown"] == state:
             return f"The fund is {data.pct(drawdown, 0)} below its peak."
         return (
-            f"The fund covers only {data.pct(float(r['fund_to_oi']))} of open interest, "
+            f"The fund covers only {data.pct(float(r[self.ratio_column]))} of {self.base}, "
             f"{data.pct(cover, 0)} of the {data.pct(target)} target."
         )
 
@@ -191,7 +194,7 @@ def fund_health(model, watch: HealthWatch | None = None) -> Health:
         STATES[w.state],
         w.why,
         float(m["insurance_fund"]),
-        float(m["fund_to_oi"]),
+        float(m[w.ratio_column]),
         data.fund_target(model),
         float(m["bad_debt"]),
         float(m["unresolved_bad_debt"]),
@@ -234,8 +237,8 @@ def HealthPanel(model, version: int | None = None):
             "balance",
         )
         _big(
-            "Fund / open interest",
-            data.pct(h.fund_to_oi),
+            f"Fund / {data.target_base(model)[1]}",
+            data.pct(h.ratio),
             f"target {data.pct(h.target)}",
             "ratio",
         )

@@ -13,12 +13,13 @@ from typing import Any
 import mesa
 import numpy as np
 
+from ..exchange.fund import target_ratio
 from ..governance import (
     Governance,
     assign_roles,
     fund_signal,
     health_gap,
-    implied_open_interest,
+    implied_base,
     participation_rates,
     social_signal,
     steward_proposal,
@@ -77,7 +78,9 @@ class Voter(mesa.Agent):
             if rng.random() >= vote_hazard(self.participation, rec.voting_period):
                 continue
             if gap is None:
-                gap = health_gap(exchange.fund_health().fund_to_oi, exchange.params.fund_target)
+                params = exchange.params
+                ratio = target_ratio(exchange.fund_health(), params.fund_target_basis)
+                gap = health_gap(ratio, params.fund_target)
             p = support_probability(
                 self.role,
                 rec.proposal.effect(exchange.params),
@@ -97,7 +100,8 @@ class RiskSteward(mesa.Agent):
     track. Otherwise it proposes only once the fund has stood on the same side of its band
     for `patience` hours in a row, so the ramp-up of open interest at the start of a run
     or a passing spike does not trigger a proposal. It remembers the last open interest
-    it could infer from fund health, to size an injection into an empty fund.
+    (or TVL, when that is the target's base) it could infer from fund health, to size an
+    injection into an empty fund.
     """
 
     def __init__(self, model: mesa.Model, holder: int) -> None:
@@ -106,15 +110,15 @@ class RiskSteward(mesa.Agent):
         self.rounds = 0
         self.signal = 0
         self.streak = 0
-        self.open_interest: float | None = None
+        self.base: float | None = None
 
-    def observe(self, health: FundHealthLike, target: float) -> None:
+    def observe(self, health: FundHealthLike, target: float, basis: str = "open_interest") -> None:
         """Update the run of steps spent on one side of the band."""
         p = self.model.governance.params
-        signal = fund_signal(health, target, p.low_band, p.high_band)
+        signal = fund_signal(health, target, p.low_band, p.high_band, basis)
         self.streak = self.streak + 1 if signal == self.signal else 1
         self.signal = signal
-        self.open_interest = implied_open_interest(health) or self.open_interest
+        self.base = implied_base(health, basis) or self.base
 
     def step(self) -> None:
         gov: Governance = self.model.governance
@@ -123,7 +127,7 @@ class RiskSteward(mesa.Agent):
                 gov.vote(self.holder, rec.id, True)
         exchange = gov.exchange
         health = exchange.fund_health()
-        self.observe(health, exchange.params.fund_target)
+        self.observe(health, exchange.params.fund_target, exchange.params.fund_target_basis)
         emergency = health.depleted and gov.governor.params.emergency_fast_track
         if gov.governor.live_proposal(self.holder, emergency) is not None:
             return
@@ -136,7 +140,7 @@ class RiskSteward(mesa.Agent):
             low_band=gov.params.low_band,
             high_band=gov.params.high_band,
             round_=self.rounds,
-            open_interest=self.open_interest,
+            base=self.base,
         )
         if proposal is not None:
             gov.propose(self.holder, proposal)

@@ -5,7 +5,7 @@ Plain Python and numpy; nothing here knows about Mesa or the agents that use it.
 
 from .book import PositionBook
 from .exchange import Exchange, Liquidation, LiquidationQueue, Stats
-from .fund import FundHealth, InsuranceFund
+from .fund import FundHealth, InsuranceFund, target_ratio
 from .ledger import Ledger, LedgerError
 from .market import FlashCrash, Market, MarketParams, Trend, load_price_csv
 from .oracle import Oracle, OracleParams
@@ -36,4 +36,5 @@ __all__ = [
     "Trend",
     "check_range",
     "load_price_csv",
+    "target_ratio",
 ]

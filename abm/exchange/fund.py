@@ -22,6 +22,11 @@ class FundHealth:
     depleted: bool
 
 
+def target_ratio(health: FundHealth, basis: str) -> float:
+    """The fund against the base its target is set on: fund / OI or fund / TVL."""
+    return health.fund_to_tvl if basis == "tvl" else health.fund_to_oi
+
+
 class InsuranceFund:
     ACCOUNT = "insurance_fund"
 

@@ -20,6 +20,9 @@ VENUES = ("custom", "dydx_v4", "hyperliquid", "gmx_v2", "drift_v2", "binance", "
 """`venue` labels a parameter set; a scenario's `exchange.venue` expands into its rules."""
 LIQUIDATION_PATHS = ("keeper", "engine", "clearance", "backstop", "takeover", "book")
 """Who closes a position below maintenance and who keeps what is left (see liquidation.py)."""
+FUND_TARGET_BASES = ("open_interest", "tvl")
+"""What `fund_target` is a share of: open interest, or total value locked (the vault, the
+fund and traders' margins), the source article's "target fund size relative to TVL"."""
 
 
 def check_range(
@@ -93,6 +96,7 @@ class ExchangeParams:
     adl_pnl_to_pool_target: float = math.inf
     halt_hours: float = 24.0
     fund_target: float = 0.05
+    fund_target_basis: str = "open_interest"
     venue: str = "custom"
 
     GOVERNABLE = (
@@ -174,6 +178,7 @@ class ExchangeParams:
             ("liquidation_path", self.liquidation_path, LIQUIDATION_PATHS),
             ("adl_ranking", self.adl_ranking, ADL_RANKINGS),
             ("adl_price", self.adl_price, ADL_PRICES),
+            ("fund_target_basis", self.fund_target_basis, FUND_TARGET_BASES),
             ("venue", self.venue, VENUES),
         ):
             if value not in allowed:

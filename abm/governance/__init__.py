@@ -29,7 +29,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
         "governor": ["Governor", "ProposalRecord", "ProposalRejected", "ProposalState"],
         "network": ["VoterNetwork", "build_network"],
         "params": ["AttackParams", "GovernanceParams", "GovernorParams", "NETWORK_KINDS"],
-        "policy": ["fund_signal", "implied_open_interest", "injection_size", "steward_proposal"],
+        "policy": ["fund_signal", "implied_base", "injection_size", "steward_proposal"],
         "proposals": [
             "Effect",
             "InjectFromTreasury",

@@ -1,6 +1,7 @@
 """The risk steward's policy: which proposal, if any, fund health calls for.
 
-The steward works in both directions around a band of fund / open interest. Below
+The steward works in both directions around a band of the fund against its target's base
+(`fund_target_basis`: open interest, or total value locked). Below
 `low_band × fund_target` it proposes measures that raise fund inflow, one per round in
 turn: a larger share of penalties, a higher penalty, a larger share of trading fees, a
 treasury injection sized to close part of the gap. Above `high_band × fund_target` it
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import math
 
+from ..exchange.fund import target_ratio
 from ..exchange.params import ExchangeParams
 from .interfaces import FundHealthLike
 from .proposals import (
@@ -43,26 +45,33 @@ GAP_CLOSED = 0.5
 TREASURY_CAP = 0.25
 
 
-def implied_open_interest(health: FundHealthLike) -> float | None:
-    """Open interest read back from the fund-to-OI ratio; None when the fund is empty."""
-    if health.balance > 0 and 0 < health.fund_to_oi < math.inf:
-        return health.balance / health.fund_to_oi
+def implied_base(health: FundHealthLike, basis: str = "open_interest") -> float | None:
+    """The target's base (open interest or TVL) read back from the fund's ratio to it;
+    None when the fund is empty."""
+    ratio = target_ratio(health, basis)
+    if health.balance > 0 and 0 < ratio < math.inf:
+        return health.balance / ratio
     return None
 
 
 def injection_size(
-    health: FundHealthLike, target: float, treasury: float, open_interest: float | None = None
+    health: FundHealthLike,
+    target: float,
+    treasury: float,
+    base: float | None = None,
+    basis: str = "open_interest",
 ) -> float:
     """Half the gap to the target, at most a quarter of the treasury.
 
-    Open interest comes from the health ratios, or else from `open_interest` (the last
-    value the caller could infer); with neither, the injection is the treasury cap alone.
+    The base (open interest or TVL, per `basis`) comes from the health ratios, or else
+    from `base` (the last value the caller could infer); with neither, the injection is
+    the treasury cap alone.
     """
     cap = TREASURY_CAP * treasury
-    oi = implied_open_interest(health) or open_interest
-    if oi is None:
+    known = implied_base(health, basis) or base
+    if known is None:
         return cap
-    gap = target * oi - health.balance
+    gap = target * known - health.balance
     return min(cap, GAP_CLOSED * max(gap, 0.0))
 
 
@@ -82,13 +91,13 @@ def _fee_split(fund: float | None, treasury: float) -> SetFeeShares | None:
 
 
 def _raise_measures(
-    health: FundHealthLike, params: ExchangeParams, treasury: float, open_interest: float | None
+    health: FundHealthLike, params: ExchangeParams, treasury: float, base: float | None
 ) -> list[Proposal | None]:
     split = _nudge(params.penalty_fund_share, SHARE_STEP, 0.0, SPLIT_MAX)
     rate = _nudge(params.penalty_rate, PENALTY_STEP, 0.0, max(PENALTY_MAX, params.penalty_rate))
     fee_cap = max_fund_fee_share(params.treasury_fee_share)
     fee = _nudge(params.fund_fee_share, SHARE_STEP, 0.0, fee_cap)
-    amount = injection_size(health, params.fund_target, treasury, open_interest)
+    amount = injection_size(health, params.fund_target, treasury, base, params.fund_target_basis)
     return [
         None if split is None else SetPenaltySplit(split),
         None if rate is None else SetPenaltyRate(rate),
@@ -120,12 +129,18 @@ def _pick(measures: list[Proposal | None], round_: int) -> Proposal | None:
     return None
 
 
-def fund_signal(health: FundHealthLike, target: float, low_band: float, high_band: float) -> int:
+def fund_signal(
+    health: FundHealthLike,
+    target: float,
+    low_band: float,
+    high_band: float,
+    basis: str = "open_interest",
+) -> int:
     """+1 below the band (raise inflow), -1 above it (cut), 0 inside it or with no reading.
 
     No open interest (an infinite ratio) is no reading.
     """
-    ratio = health.fund_to_oi
+    ratio = target_ratio(health, basis)
     if not math.isfinite(ratio) or target <= 0:
         return 0
     if ratio < low_band * target:
@@ -143,15 +158,17 @@ def steward_proposal(
     low_band: float,
     high_band: float,
     round_: int,
-    open_interest: float | None = None,
+    base: float | None = None,
 ) -> Proposal | None:
     """The proposal fund health calls for in this round, or None inside the bands."""
     if health.depleted:
-        amount = injection_size(health, params.fund_target, treasury, open_interest)
+        amount = injection_size(
+            health, params.fund_target, treasury, base, params.fund_target_basis
+        )
         return InjectFromTreasury(amount) if amount > 0 else None
-    signal = fund_signal(health, params.fund_target, low_band, high_band)
+    signal = fund_signal(health, params.fund_target, low_band, high_band, params.fund_target_basis)
     if signal > 0:
-        return _pick(_raise_measures(health, params, treasury, open_interest), round_)
+        return _pick(_raise_measures(health, params, treasury, base), round_)
     if signal < 0:
         return _pick(_cut_measures(params), round_)
     return None

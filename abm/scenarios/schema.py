@@ -38,6 +38,7 @@ from ..exchange.oracle import OracleParams
 from ..exchange.params import (
     ADL_PRICES,
     ADL_RANKINGS,
+    FUND_TARGET_BASES,
     LIQUIDATION_PATHS,
     VENUES,
     WATERFALL_STAGES,
@@ -236,6 +237,7 @@ _EXCHANGE_SPECIAL = {
     "exchange.waterfall": list[Literal[WATERFALL_STAGES]],
     "exchange.adl_ranking": Literal[ADL_RANKINGS],
     "exchange.adl_price": Literal[ADL_PRICES],
+    "exchange.fund_target_basis": Literal[FUND_TARGET_BASES],
     "exchange.liquidation_path": Literal[LIQUIDATION_PATHS],
     "exchange.venue": Literal[VENUES],
 }

@@ -89,6 +89,6 @@ def test_injection_into_an_empty_fund_uses_the_remembered_open_interest():
         low_band=0.5,
         high_band=2.0,
         round_=0,
-        open_interest=1_000_000.0,
+        base=1_000_000.0,
     )
     assert proposal == InjectFromTreasury(0.5 * 0.05 * 1_000_000.0)
