@@ -47,6 +47,7 @@ from .agents.voters import (
 from .datacollection import SampledDataCollector
 from .exchange import Exchange, ExchangeParams, FlashCrash, MarketParams, OracleParams, target_ratio
 from .exchange.params import check_range
+from .exchange.venues import venue_fields
 from .governance import AttackParams, Governance, GovernanceParams, GovernorParams
 from .governance.validation import check_flag
 from .params import DEFAULTS
@@ -273,7 +274,10 @@ class ExchangeModel(mesa.Model):
             "agent_sample_period", get("agent_sample_period"), 0, 10**9
         )
 
-        xp = _params(ExchangeParams, get("exchange"), "exchange")
+        exchange = get("exchange")
+        if isinstance(exchange, dict) and "venue" in exchange:
+            exchange = {**venue_fields(exchange["venue"]), **exchange}
+        xp = _params(ExchangeParams, exchange, "exchange")
         flat = {
             k: get(k)
             for k in ("penalty_rate", "penalty_fund_share", "fund_fee_share", "maintenance_margin")

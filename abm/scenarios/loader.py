@@ -106,6 +106,22 @@ def _resolve_paths(data: dict[str, Any], base: Path) -> None:
             table[key] = str(p if p.is_absolute() else (base / p).resolve())
 
 
+def _plain(value: Any) -> Any:
+    """A parameter value as TOML gives it: tuples as arrays."""
+    return [_plain(v) for v in value] if isinstance(value, list | tuple) else value
+
+
+def expand_venue(layer: dict[str, Any]) -> dict[str, Any]:
+    """One layer with its `exchange.venue` expanded into that venue's fields
+    (`abm.exchange.venues`); fields the layer sets beside it win."""
+    table = layer.get("exchange")
+    if not isinstance(table, Mapping) or "venue" not in table:
+        return layer
+    from ..exchange.venues import expand  # numpy: only for a layer that names a venue
+
+    return {**layer, "exchange": {k: _plain(v) for k, v in expand(dict(table)).items()}}
+
+
 def merge(base: Mapping[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
     """`top` over `base`: tables merge recursively, anything else is replaced."""
     out = copy.deepcopy(dict(base))
@@ -123,7 +139,7 @@ def read(scenario: str | os.PathLike, *, base: Path | None = None, _chain=()) ->
     if path in _chain:
         cycle = " -> ".join(p.stem for p in (*_chain, path))
         raise ScenarioError(f"extends makes a cycle: {cycle}")
-    data = _read_toml(path)
+    data = expand_venue(_read_toml(path))
     _resolve_paths(data, path.parent)
     parent = data.get("extends")
     if parent is not None:
@@ -209,9 +225,17 @@ def _list_item(node: list, part: str, where: str) -> Any:
 
 
 def apply_overrides(data: dict[str, Any], overrides: Mapping[str, Any] | None) -> dict[str, Any]:
-    """A copy of `data` with each dotted path in `overrides` set; paths resolved from cwd."""
+    """A copy of `data` with each dotted path in `overrides` set; paths resolved from cwd.
+
+    An `exchange.venue` among them sets that venue's fields first, so the other
+    overrides win over it."""
     out = copy.deepcopy(data)
-    for path, value in (overrides or {}).items():
+    overrides = dict(overrides or {})
+    venue = overrides.get("exchange.venue")
+    if isinstance(venue, str):
+        fields = expand_venue({"exchange": {"venue": venue}})["exchange"]
+        overrides = {**{f"exchange.{k}": v for k, v in fields.items()}, **overrides}
+    for path, value in overrides.items():
         if path.split(".")[0] in ("name", "source", "extends"):
             raise ScenarioError(f"{path} cannot be overridden")
         if path == "market.replay_path" and isinstance(value, str) and value:
@@ -239,7 +263,7 @@ def load_scenario(
             return scenario
         data, where = scenario.model_dump(mode="python"), scenario.name or "scenario"
     elif isinstance(scenario, Mapping):
-        data, where = dict(scenario), "scenario"
+        data, where = expand_venue(dict(scenario)), "scenario"
     elif isinstance(scenario, str | os.PathLike):
         data = read(scenario)
         where = data["name"] if not _looks_like_path(str(scenario)) else Path(scenario).name
