@@ -229,7 +229,8 @@ class Exchange:
         """Open or add to distinct positions with collateral from their wallets.
 
         Returns which orders were accepted. An order is refused while trading is halted,
-        when the whole position after it would exceed maximum leverage, against a
+        when the whole position after it would exceed the maximum leverage of its
+        bracket (`risk.max_leverage_for` of its notional, as on Binance), against a
         position on the other side, without the collateral in the wallet, or when it
         does not fit under the open-interest cap (orders are taken in turn; a refused one
         leaves its room to the next). Every order in a batch sees the same vault depth.
@@ -249,7 +250,7 @@ class Exchange:
             & (collateral <= wallet)
             & (leverage > 0)
             & (whole > 0)
-            & (whole <= self.params.max_leverage * (1 + 1e-12))
+            & (whole <= risk.max_leverage_for(held + notional, self.params) * (1 + 1e-12))
             & ((size == 0) | (np.sign(size) == sides))
         )
         if self.halted:

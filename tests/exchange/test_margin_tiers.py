@@ -125,3 +125,26 @@ def test_trader_data_reports_the_tiered_liquidation_price():
     np.testing.assert_allclose(cols["liquidation_price"][open_], expected[open_])
     flat = risk.liquidation_price(book.size[slots], book.entry[slots], book.margin[slots], 0.025)
     assert np.any(np.abs(cols["liquidation_price"][open_] - flat[open_]) > 1e-6)
+
+
+def test_adding_checks_the_whole_position_against_its_own_bracket(build):
+    """A 50k long at 100x fits its bracket (100x from 50k); adding 200k makes a 250k
+    position, whose bracket allows 50x: 250,000 / (480 + 2,000) = 100.8x is refused (the
+    flat 125x would let it through), 250,000 / (480 + 5,000) = 45.6x is taken."""
+    ex, _ = build(
+        initial_margin=0.008,
+        maintenance_margin=0.004,
+        mm_tiers=MM,
+        im_tiers=IM,
+        half_spread=0.0,
+        taker_fee=0.0004,
+    )
+    assert ex.mark == 100.0
+    ex.fund_wallet(0, 10_000.0)
+    assert not ex.open(0, 1, 400.0, 125.0)  # 50k at 125x: its bracket allows 100x
+    assert ex.open(0, 1, 500.0, 100.0)
+    assert ex.book.margin[0] == pytest.approx(500.0 - 0.0004 * 50_000)  # 480 after the fee
+    assert not ex.open(0, 1, 2_000.0, 100.0)
+    assert ex.params.max_leverage >= 250_000 / (480 + 2_000)
+    assert ex.open(0, 1, 5_000.0, 40.0)
+    assert ex.book.size[0] * ex.mark == pytest.approx(250_000.0)
