@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
+import numpy as np
 from matplotlib.ticker import MaxNLocator
 
 SUFFIXES = ((1e9, "B"), (1e6, "M"), (1e3, "k"))
@@ -89,3 +91,11 @@ def count_ticks(hi: float) -> Ticks:
     step = max(1.0, math.ceil(values[1] - values[0]))
     values = [step * i for i in range(math.ceil(values[-1] / step) + 1)]
     return Ticks(tuple(values), 1.0, "")
+
+
+def finite_range(*arrays: Any) -> tuple[float, float]:
+    vals = np.concatenate([np.asarray(a, dtype=float).ravel() for a in arrays])
+    vals = vals[np.isfinite(vals)]
+    if vals.size == 0:
+        return 0.0, 1.0
+    return float(vals.min()), float(vals.max())

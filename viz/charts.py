@@ -21,9 +21,9 @@ import solara
 from solara.components.echarts import EchartsWidget
 
 from . import data
-from .axes import Ticks, count_ticks, money_ticks, nice_ticks, percent_ticks
-from .figures import COLORS, finite_range
+from .axes import Ticks, count_ticks, finite_range, money_ticks, nice_ticks, percent_ticks
 from .refresh import frame_version
+from .style import COLORS
 
 HEIGHT = "280px"
 FONT = 14
@@ -101,10 +101,11 @@ def area(name: str, x, y, color: str, t: Ticks, stack: str, opacity=0.45) -> dic
 def step_axis(frame: pd.DataFrame) -> dict:
     last = float(frame.index[-1]) if len(frame) else 0.0
     hi = nice_ticks(0.0, max(last, 10.0), floor_zero=True)[-1]
-    return _axis(STEP_AXIS, {"min": 0, "max": hi}, "middle")
+    return titled_axis(STEP_AXIS, {"min": 0, "max": hi}, "middle")
 
 
-def _axis(name: str, extra: dict, where: str = "end") -> dict:
+def titled_axis(name: str, extra: dict, where: str = "end") -> dict:
+    """A value axis with its title (and unit) at the end, or in the middle below it."""
     return {
         "type": "value",
         "name": name,
@@ -117,9 +118,9 @@ def _axis(name: str, extra: dict, where: str = "end") -> dict:
     }
 
 
-def value_axis(name: str, t: Ticks) -> dict:
+def value_axis(name: str, t: Ticks, where: str = "end") -> dict:
     lo, hi, step = t.scaled()
-    return _axis(
+    return titled_axis(
         name,
         {
             "min": lo,
@@ -127,6 +128,7 @@ def value_axis(name: str, t: Ticks) -> dict:
             "interval": step,
             "axisLabel": {"fontSize": FONT, "formatter": t.template},
         },
+        where,
     )
 
 
@@ -167,7 +169,9 @@ def csv_text(frame: pd.DataFrame, columns: list[str]) -> str:
 
 
 @solara.component
-def EChart(title: str, option: dict, csv: Callable[[], str], caption: str = ""):
+def EChart(
+    title: str, option: dict, csv: Callable[[], str], caption: str = "", height: str = HEIGHT
+):
     """One chart: its title, the chart, a CSV download and a caption.
 
     The download gets one function for the chart's life that calls the latest `csv`: a
@@ -184,7 +188,7 @@ def EChart(title: str, option: dict, csv: Callable[[], str], caption: str = ""):
             )
         ChartWidget.element(
             option=option,
-            attributes={"style": f"height: {HEIGHT}; width: 100%;", "class": "abm-echart"},
+            attributes={"style": f"height: {height}; width: 100%;", "class": "abm-echart"},
             responsive=True,
         )
         if caption:

@@ -3,27 +3,27 @@ governable parameters and the treasury, and the voter network.
 
 Reads `model.governance` (the token, the voter network and the governor) and the
 `proposal` / `param_change` events. The network layout is computed once per model.
+Charts are ECharts like `viz.charts` (see there why): titled axes, PNG and CSV export.
 """
 
 from __future__ import annotations
 
 import html
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import networkx as nx
 import numpy as np
+import pandas as pd
 import solara
-from matplotlib.axes import Axes
-from matplotlib.collections import LineCollection, PolyCollection
-from matplotlib.ticker import FuncFormatter
 
 from abm.agents.voters import Voter
 from abm.exchange.params import ExchangeParams
 
+from .axes import Ticks, money_ticks, nice_ticks
+from .charts import FONT, STEP_AXIS, EChart, chart_option, titled_axis, value_axis
 from .data import money, pct
 from .events import PARAM_WORDS
-from .figures import STATIC, Extent, LiveFigure
 from .refresh import frame_version
 
 SHOWN = 6
@@ -76,11 +76,6 @@ def quorum_votes(gov, rec) -> float:
     return float(gov.governor.params.quorum * gov.token.supply)
 
 
-def _label(rec) -> str:
-    text = rec.proposal.describe()
-    return f"#{rec.id} {text if len(text) <= 48 else text[:47] + '…'}"
-
-
 # -- the timeline -----------------------------------------------------------------------
 @dataclass(frozen=True)
 class Phase:
@@ -104,99 +99,188 @@ def phases(rec, entered: dict[str, int], now: int) -> list[Phase]:
     return out
 
 
-def _rect(x0: float, x1: float, row: float, height: float) -> list[tuple[float, float]]:
-    y0, y1 = row - height / 2, row + height / 2
-    return [(x0, y0), (x0, y1), (x1, y1), (x1, y0)]
+def row_label(rec) -> str:
+    """A short row name for the charts ("#3 executed"); the list below says what it does."""
+    return f"#{rec.id} {rec.state}"
 
 
-def draw_timeline(ax: Axes, records: list, history: ProposalHistory, now: int) -> Extent:
-    ax.set_yticks([])
+def rows_axis(records: list) -> dict:
+    """One category per proposal, the oldest at the bottom and the latest at the top."""
+    return {
+        "type": "category",
+        "data": [row_label(r) for r in records],
+        "axisTick": {"show": False},
+        "axisLabel": {"fontSize": FONT},
+    }
+
+
+def empty(option: dict, words: str) -> dict:
+    option["graphic"] = [
+        {
+            "type": "text",
+            "left": "center",
+            "top": "middle",
+            "style": {"text": words, "fontSize": 16, "fill": "#777"},
+        }
+    ]
+    return option
+
+
+def timeline_option(records: list, history: ProposalHistory, now: int) -> dict:
+    """Stacked horizontal bars: an invisible gap, then each phase's length in steps."""
     if not records:
-        ax.text(0.5, 0.5, "no proposals yet", transform=ax.transAxes, ha="center", color="0.4")
-        return Extent((0.0, float(max(now, 10))), (0.0, 1.0), y_exact=True)
+        x = titled_axis(STEP_AXIS, {"min": 0, "max": max(now, 10)}, "middle")
+        return empty(chart_option("proposal_timeline", x, rows_axis([]), []), "no proposals yet")
+    lives = [{p.state: p for p in phases(r, history.entered.get(r.id, {}), now)} for r in records]
+    series = []
+    cursors = [0.0] * len(records)
+    for state, words in PHASES:
+        gaps, lengths = [], []
+        for i, life in enumerate(lives):
+            ph = life.get(state)
+            if ph is None:
+                gaps.append(0.0)
+                lengths.append(0.0)
+                continue
+            gaps.append(max(ph.start - cursors[i], 0.0))
+            lengths.append(max(ph.end - ph.start, 0.6))
+            cursors[i] = max(cursors[i], float(ph.start)) + lengths[-1]
+        series.append(_bar(f"gap before {words}", gaps, "life", "transparent", silent=True))
+        series.append(_bar(words, lengths, "life", STATE_COLORS[state]))
     lo = min(r.created for r in records)
-    bars, colors = [], []
-    for row, rec in enumerate(records):
-        for ph in phases(rec, history.entered.get(rec.id, {}), now):
-            bars.append(_rect(ph.start, max(ph.end, ph.start + 0.6), row, 0.36))
-            colors.append(STATE_COLORS[ph.state])
-        state = str(rec.state)
-        label = ax.text(
-            lo,
-            row + 0.24,
-            f"{_label(rec)}: {state}",
-            fontsize=9.5,
-            va="bottom",
-            color=STATE_COLORS.get(state, "black"),
-        )
-        label.set_gid(STATIC)
-    ax.add_collection(PolyCollection(bars, facecolors=colors, lw=0))
-    span = (float(lo - 2), float(max(now, lo + 10) + 2))
-    key = tuple((r.id, str(r.state)) for r in records)
-    return Extent(span, (-0.4, len(records) - 0.05), y_exact=True, key=key)
+    ticks = nice_ticks(max(lo - 2, 0), max(now, lo + 10) + 2)
+    x = titled_axis(STEP_AXIS, {"min": ticks[0], "max": ticks[-1]}, "middle")
+    option = chart_option("proposal_timeline", x, rows_axis(records), series)
+    option["legend"]["data"] = [words for _, words in PHASES]
+    option["tooltip"] = {"trigger": "item", "formatter": "{b}<br/>{a}: {c} steps"}
+    return option
+
+
+def _bar(name: str, values: list[float], stack: str, color: str, silent: bool = False) -> dict:
+    bar = {
+        "type": "bar",
+        "name": name,
+        "stack": stack,
+        "barWidth": "55%",
+        "color": color,
+        "data": [round(float(v), 4) for v in values],
+    }
+    if silent:
+        bar.update(silent=True, tooltip={"show": False}, itemStyle={"color": "transparent"})
+    return bar
+
+
+def timeline_csv(records: list, history: ProposalHistory) -> str:
+    """One row per proposal: what it does, its state and the step it entered each state."""
+    states = list(STATE_COLORS)
+    table = pd.DataFrame(
+        [
+            {
+                "proposal": r.id,
+                "description": r.proposal.describe(),
+                "state": str(r.state),
+                **{f"step_{s}": history.entered.get(r.id, {}).get(s) for s in states},
+            }
+            for r in records
+        ]
+    )
+    steps = [c for c in table if c.startswith("step_")]
+    table[steps] = table[steps].astype("Int64")
+    return table.to_csv(index=False)
+
+
+def proposal_list_html(records: list) -> str:
+    """The proposals the charts show, latest first, in words."""
+    items = [
+        f"<li><b>#{r.id}</b> {html.escape(r.proposal.describe())}: "
+        f'<span style="color:{STATE_COLORS.get(str(r.state), "inherit")}">{r.state}</span></li>'
+        for r in reversed(records)
+    ]
+    return '<ul class="abm-gov-list">' + "".join(items) + "</ul>"
 
 
 @solara.component
 def ProposalTimeline(model, version: int | None = None):
     """Each recent proposal's life: waiting, voting and timelock, then its outcome."""
-    counter = frame_version(version)
+    frame_version(version)
     history = solara.use_memo(ProposalHistory, [model])
     gov = governance(model)
     history.update(model.events)
     records = latest(gov) if gov is not None else []
-    LiveFigure(
-        model,
+    EChart(
         "Proposals over time",
-        lambda ax: draw_timeline(ax, records, history, int(model.exchange.step)),
-        legend=[(label, STATE_COLORS[s], "area") for s, label in PHASES],
-        caption="Each row is one proposal (latest at the top); x is the step.",
-        version=counter,
-        size=(4.8, 3.0),
+        timeline_option(records, history, int(model.exchange.step)),
+        lambda: timeline_csv(records, history),
+        "Each row is one proposal (latest at the top); a bar's length is steps.",
     )
+    if records:
+        solara.HTML(tag="div", unsafe_innerHTML=proposal_list_html(records))
 
 
 # -- votes against the quorum -----------------------------------------------------------
-def draw_votes(ax: Axes, gov, records: list) -> Extent:
-    ax.set_yticks([])
+VOTES_AXIS = "votes (governance tokens)"
+
+
+def votes_option(gov, records: list) -> dict:
+    """Votes for, then against, stacked per proposal; a black bar marks each quorum."""
     if not records:
-        ax.text(0.5, 0.5, "no votes yet", transform=ax.transAxes, ha="center", color="0.4")
-        return Extent((0.0, 1.0), (0.0, 1.0), y_exact=True)
-    rows = np.arange(len(records))
-    yes = np.array([r.votes_for for r in records])
-    no = np.array([r.votes_against for r in records])
+        x = value_axis(VOTES_AXIS, token_ticks(0.0, 1.0), "middle")
+        return empty(chart_option("votes", x, rows_axis([]), []), "no votes yet")
+    yes = np.array([r.votes_for for r in records], dtype=float)
+    no = np.array([r.votes_against for r in records], dtype=float)
     quorum = np.array([quorum_votes(gov, r) for r in records])
-    bars = [_rect(0.0, y, row, 0.36) for row, y in zip(rows, yes, strict=True)]
-    bars += [_rect(y, y + n, row, 0.36) for row, y, n in zip(rows, yes, no, strict=True)]
-    colors = [FOR] * len(rows) + [AGAINST] * len(rows)
-    ax.add_collection(PolyCollection(bars, facecolors=colors, lw=0))
-    ax.vlines(quorum, rows - 0.26, rows + 0.26, color="black", lw=2.2)
-    for row, rec in zip(rows, records, strict=True):
-        label = ax.text(0, row + 0.24, _label(rec), fontsize=9.5, va="bottom", color="0.2")
-        label.set_gid(STATIC)
-    ax.xaxis.set_major_formatter(_votes_formatter())
-    hi = float(max((yes + no).max(), quorum.max(), 1.0))
-    key = tuple(r.id for r in records)
-    return Extent((0.0, hi * 1.05), (-0.4, len(records) - 0.05), y_exact=True, key=key)
+    t = token_ticks(0.0, float(max((yes + no).max(), quorum.max(), 1.0)))
+    d = t.divisor
+    series = [
+        _bar("for", yes / d, "votes", FOR),
+        _bar("against", no / d, "votes", AGAINST),
+        {
+            "type": "scatter",
+            "name": "quorum",
+            "symbol": "rect",
+            "symbolSize": [4, 28],
+            "color": "black",
+            "data": [[round(q / d, 4), i] for i, q in enumerate(quorum.tolist())],
+        },
+    ]
+    x = value_axis(VOTES_AXIS, t, "middle")
+    option = chart_option("votes", x, rows_axis(records), series)
+    option["tooltip"] = {"trigger": "axis", "axisPointer": {"type": "shadow"}}
+    return option
 
 
-def _votes_formatter():
-    return FuncFormatter(lambda v, _: f"{v / 1e6:.1f}M" if abs(v) >= 1e6 else f"{v / 1e3:.0f}k")
+def token_ticks(lo: float, hi: float) -> Ticks:
+    """Token amounts read like money without the dollar: 0, 500k, 1M, 1.5M."""
+    return replace(money_ticks(lo, hi, floor_zero=True), prefix="")
+
+
+def votes_csv(gov, records: list) -> str:
+    table = pd.DataFrame(
+        [
+            {
+                "proposal": r.id,
+                "description": r.proposal.describe(),
+                "votes_for": r.votes_for,
+                "votes_against": r.votes_against,
+                "quorum": quorum_votes(gov, r),
+            }
+            for r in records
+        ]
+    )
+    return table.to_csv(index=False, float_format="%.6g")
 
 
 @solara.component
 def ProposalVotes(model, version: int | None = None):
-    """Votes for and against each recent proposal; the black tick is its quorum."""
-    counter = frame_version(version)
+    """Votes for and against each recent proposal; the black bar is its quorum."""
+    frame_version(version)
     gov = governance(model)
     records = latest(gov) if gov is not None else []
-    LiveFigure(
-        model,
+    EChart(
         "Votes for and against, and the quorum",
-        lambda ax: draw_votes(ax, gov, records),
-        legend=[("for", FOR, "area"), ("against", AGAINST, "area"), ("quorum", "black", "line")],
-        caption="A proposal passes with votes for at or above the quorum and a majority.",
-        version=counter,
-        size=(4.8, 3.0),
+        votes_option(gov, records),
+        lambda: votes_csv(gov, records),
+        "A proposal passes with votes for at or above the quorum and a majority.",
     )
 
 
@@ -270,11 +354,11 @@ def GovernedParameters(model, version: int | None = None):
 # -- the voter network ------------------------------------------------------------------
 @dataclass(frozen=True)
 class NetworkLayout:
-    """Node positions (one spring layout per model), edge segments and the voter agents."""
+    """Node positions (one spring layout per model), links by node index, the voters."""
 
     holders: np.ndarray
     xy: np.ndarray
-    segments: np.ndarray
+    links: list[dict]
     voters: list
 
 
@@ -285,71 +369,111 @@ def network_layout(model) -> NetworkLayout | None:
     graph = gov.network.social
     holders = np.array(sorted(graph.nodes))
     pos = nx.spring_layout(graph, seed=0, iterations=60)
-    xy = np.array([pos[h] for h in holders])
+    xy = np.round(np.array([pos[h] for h in holders]), 4)
     index = {h: i for i, h in enumerate(holders)}
-    segments = np.array([[xy[index[a]], xy[index[b]]] for a, b in graph.edges])
+    links = [{"source": index[a], "target": index[b]} for a, b in graph.edges]
     by_holder = {a.holder: a for a in model.agents_by_type.get(Voter, [])}
     voters = [by_holder.get(int(h)) for h in holders]
-    return NetworkLayout(holders, xy, segments.reshape(-1, 2, 2), voters)
+    return NetworkLayout(holders, xy, links, voters)
 
 
-def node_style(model, layout: NetworkLayout) -> tuple[np.ndarray, list[str]]:
-    """Sizes from voting power, colours from each voter's last vote."""
+NODE_MIN, NODE_MAX = 4.0, 30.0
+"""Dot diameters in pixels: no voting power, and the most of it."""
+VOTE_GROUPS = (("voted for", FOR), ("voted against", AGAINST), ("not voted yet", NOT_VOTED))
+
+
+def node_style(model, layout: NetworkLayout) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Voting power, dot sizes (area follows power) and colours from each last vote."""
     gov = model.governance
-    power = np.array([gov.power(int(h)) for h in layout.holders])
+    power = np.array([gov.power(int(h)) for h in layout.holders], dtype=float)
     top = power.max() if power.size and power.max() > 0 else 1.0
-    sizes = 6 + 260 * np.sqrt(power / top)
+    sizes = NODE_MIN + (NODE_MAX - NODE_MIN) * np.sqrt(power / top)
     colors = []
     for agent in layout.voters:
         last = getattr(agent, "last_vote", math.nan)
         colors.append(NOT_VOTED if last is None or math.isnan(last) else FOR if last else AGAINST)
-    return sizes, colors
+    return power, sizes, colors
 
 
-def draw_network(ax: Axes, layout: NetworkLayout, sizes: np.ndarray, colors: list[str]) -> Extent:
-    edges = LineCollection(layout.segments, colors="#b0b0b0", linewidths=0.5, zorder=1)
-    edges.set_gid(STATIC)
-    ax.add_collection(edges)
-    ax.scatter(
-        layout.xy[:, 0],
-        layout.xy[:, 1],
-        s=sizes,
-        c=colors,
-        edgecolors="white",
-        linewidths=0.4,
-        zorder=2,
+def network_option(layout: NetworkLayout, power, sizes, colors: list[str]) -> dict:
+    """A graph at the fixed layout: no axes, one legend entry per kind of last vote."""
+    group = {color: i for i, (_, color) in enumerate(VOTE_GROUPS)}
+    nodes = [
+        {
+            "name": f"holder {int(h)}",
+            "x": float(x),
+            "y": float(y),
+            "value": round(float(p)),
+            "symbolSize": round(float(s), 2),
+            "category": group[c],
+        }
+        for h, (x, y), p, s, c in zip(
+            layout.holders.tolist(), layout.xy.tolist(), power, sizes, colors, strict=True
+        )
+    ]
+    return {
+        "animation": False,
+        "textStyle": {"fontSize": FONT},
+        "legend": {"bottom": 0, "textStyle": {"fontSize": 13}},
+        "tooltip": {"trigger": "item", "formatter": "{b}: {c} votes of power"},
+        "toolbox": {
+            "right": 4,
+            "top": 0,
+            "feature": {"saveAsImage": {"title": "PNG", "name": "voter_network", "pixelRatio": 2}},
+        },
+        "series": [
+            {
+                "type": "graph",
+                "name": "voters",
+                "layout": "none",
+                "roam": False,
+                "top": 16,
+                "bottom": 40,
+                "categories": [
+                    {"name": name, "itemStyle": {"color": color}} for name, color in VOTE_GROUPS
+                ],
+                "data": nodes,
+                "links": layout.links,
+                "lineStyle": {"color": "#b0b0b0", "width": 0.6, "opacity": 0.8},
+                "itemStyle": {"borderColor": "#ffffff", "borderWidth": 0.5},
+                "label": {"show": False},
+                "emphasis": {"focus": "adjacency"},
+            }
+        ],
+    }
+
+
+def network_csv(layout: NetworkLayout, power, colors: list[str]) -> str:
+    words = {color: name for name, color in VOTE_GROUPS}
+    table = pd.DataFrame(
+        {
+            "holder": layout.holders,
+            "x": layout.xy[:, 0],
+            "y": layout.xy[:, 1],
+            "voting_power": power,
+            "last_vote": [words[c] for c in colors],
+        }
     )
-    x0, y0 = layout.xy.min(axis=0)
-    x1, y1 = layout.xy.max(axis=0)
-    return Extent((float(x0), float(x1)), (float(y0), float(y1)), key="edges")
+    return table.to_csv(index=False, float_format="%.6g")
 
 
 @solara.component
 def VoterNetworkChart(model, version: int | None = None):
     """Token holders and who sees whose vote; size is voting power, colour the last vote."""
-    counter = frame_version(version)
+    frame_version(version)
     layout = solara.use_memo(lambda: network_layout(model), [model])
     if layout is None:
         solara.Info("Governance is switched off for this run: no voters.")
         return
-    sizes, colors = node_style(model, layout)
-    delegating = sum(1 for s in sizes if s <= 6.0 + 1e-9)
-    LiveFigure(
-        model,
+    power, sizes, colors = node_style(model, layout)
+    delegating = int(np.count_nonzero(power <= 0))
+    EChart(
         "Voter network",
-        lambda ax: draw_network(ax, layout, sizes, colors),
-        legend=[
-            ("voted for", FOR, "area"),
-            ("voted against", AGAINST, "area"),
-            ("not voted yet", NOT_VOTED, "area"),
-        ],
-        caption=(
-            f"{len(layout.holders)} token holders; dot size is voting power "
-            f"({delegating} delegated theirs and show as dots)."
-        ),
-        version=counter,
-        size=(4.4, 3.8),
-        bare=True,
+        network_option(layout, power, sizes, colors),
+        lambda: network_csv(layout, power, colors),
+        f"{len(layout.holders)} token holders; dot size is voting power "
+        f"({delegating} delegated theirs and show as dots).",
+        height="360px",
     )
 
 

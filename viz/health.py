@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import solara
 
 from . import data
-from .figures import COLORS
 from .refresh import frame_version
+from .style import COLORS
 
 GREEN, AMBER, RED = 0, 1, 2
 STATES = ("green", "amber", "red")

@@ -1,4 +1,28 @@
-"""CSS for a classroom projector: big numbers, readable captions, compact legends."""
+"""Colours and CSS for a classroom projector: big numbers, readable captions, compact legends."""
+
+COLORS = {
+    "price": "#1f4e9c",
+    "oracle": "#f28e2b",
+    "liq": "#d62728",
+    "fund": "#1b7837",
+    "penalty": "#6a3d9a",
+    "fees": "#1f78b4",
+    "injection": "#33a02c",
+    "paid": "#e31a1c",
+    "target": "#444444",
+    "lp": "#1f78b4",
+    "adl": "#ff7f00",
+    "socialized": "#b15928",
+    "unresolved": "#000000",
+    "long": "#1a9850",
+    "short": "#d73027",
+    "vault": "#4575b4",
+    "green": "#2e7d32",
+    "amber": "#f9a825",
+    "red": "#c62828",
+    "halt": "#999999",
+}
+
 
 CSS = """
 .abm-health { flex-wrap: wrap; margin: 4px 0 12px 0; }
@@ -16,9 +40,6 @@ CSS = """
 .abm-reason-text { font-size: 17px; line-height: 1.35; }
 .abm-chart { margin-bottom: 14px; }
 .abm-chart-title { font-size: 17px; font-weight: 700; }
-.abm-legend { font-size: 13px; line-height: 1.6; }
-.abm-legend-item { margin-right: 12px; white-space: nowrap; }
-.abm-chart-img { max-width: 100%; height: auto; }
 .abm-caption { font-size: 13px; opacity: 0.8; }
 .abm-feed .abm-feed-list { max-height: 360px; overflow-y: auto; }
 .abm-preset p { font-size: 14px; margin: 6px 0; }
@@ -37,6 +58,7 @@ CSS = """
   padding: 2px 12px 2px 0; border-bottom: 1px solid rgba(127, 127, 127, 0.2); white-space: nowrap;
 }
 .abm-params tr.abm-changed td { color: #1565c0; }
+.abm-gov-list { font-size: 14px; margin: 4px 0 10px 0; padding-left: 18px; }
 .abm-gov-number { font-size: 15px; font-weight: 600; }
 .abm-step { font-size: 22px; font-weight: 700; }
 .abm-error { color: #c62828; font-size: 14px; }

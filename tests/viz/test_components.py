@@ -29,16 +29,13 @@ from viz.charts import CHARTS, Charts, LeverageChart
 from viz.compare import ComparePanel
 from viz.events import EventFeed, describe, feed_lines
 from viz.explainer import LiquidationExplainer, find_walkthrough
-from viz.figures import BlitChart, Extent, sticky_limits
 from viz.glossary import GLOSSARY
-from viz.governance import GovernancePanel, VoterNetworkChart, draw_votes, latest, phases
+from viz.governance import GovernancePanel, VoterNetworkChart, latest, phases
 from viz.health import HealthPanel, fund_health
 from viz.info import BADGE_HEADING, ClassroomInfo, run_summary
 from viz.markup import md_html
 from viz.runner import SPEEDS, Player
 from viz.text import INFO_SECTIONS
-
-PNG = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture(autouse=True)
@@ -86,10 +83,6 @@ def with_class(rc, widget_type, cls: str) -> list:
         for w in _walk(root)
         if isinstance(w, widget_type) and cls in (w.class_ or "").split()
     ]
-
-
-def image_bytes(rc) -> list[bytes]:
-    return [bytes(w.value) for w in rc.find(ipywidgets.Image).widgets]
 
 
 def liquidation(step: int, **fields) -> dict:
@@ -457,21 +450,19 @@ def test_model_frame_derives_adl_cover_and_thins_long_runs(crash_model):
     assert frame[stages].sum(axis=1).to_numpy() == pytest.approx(frame["bad_debt"].to_numpy())
 
 
-def test_axes_stay_put_between_frames_so_most_frames_only_blit():
-    assert sticky_limits((0.0, 100.0), 10.0, 90.0) == (0.0, 100.0)
-    lo, hi = sticky_limits((0.0, 100.0), 10.0, 130.0)
-    assert lo <= 10.0 and hi >= 130.0
-    chart = BlitChart()
+def test_axes_stay_put_between_frames_while_the_data_fit():
+    axis = charts.StickyAxis()
+    first = axis.fit(10.0, 90.0, axes.money_ticks)
+    assert axis.fit(12.0, 95.0, axes.money_ticks) is first
+    moved = axis.fit(10.0, 130.0, axes.money_ticks)
+    assert moved.values[0] <= 10.0 and moved.values[-1] >= 130.0
     rng = np.random.default_rng(0)
     y = 100 + np.cumsum(rng.normal(0, 0.3, 400))
-
-    def draw(ax, n):
-        ax.plot(np.arange(n), y[:n])
-        return Extent((0.0, float(n)), (float(y[:n].min()), float(y[:n].max())))
-
-    for n in range(300, 400, 5):  # 20 frames of a render interval of 5
-        chart.render(lambda ax, n=n: draw(ax, n))
-    assert chart.full_draws <= 5  # the axes were redrawn only when the data left them
+    seen = {
+        axis.fit(float(y[:n].min()), float(y[:n].max()), axes.money_ticks)
+        for n in range(300, 400, 5)
+    }
+    assert len(seen) <= 5  # 20 frames of five steps: the axis moved only when the data left it
 
 
 # -- classroom text ---------------------------------------------------------------------
@@ -496,8 +487,17 @@ def test_info_falls_back_to_the_general_text(fresh_model):
 # -- governance -------------------------------------------------------------------------
 def test_governance_panel_shows_proposals_votes_parameters_and_network(governed_model):
     _, rc = solara.render(GovernancePanel(governed_model), handle_error=False)
-    images = image_bytes(rc)
-    assert len(images) == 3 and all(i.startswith(PNG) for i in images)
+    shown = options(rc)
+    assert {o["toolbox"]["feature"]["saveAsImage"]["name"] for o in shown} == {
+        "proposal_timeline",
+        "votes",
+        "voter_network",
+    }
+    assert {w.filename for w in rc.find(FileDownloadWidget).widgets} == {
+        "proposals_over_time.csv",
+        "votes_for_and_against_and_the_quorum.csv",
+        "voter_network.csv",
+    }
     (params,) = html_blocks(rc, "abm-gov-params") or [
         w.unsafe_innerHTML
         for w in rc.find(solara.widgets.HTML).widgets
@@ -510,15 +510,94 @@ def test_governance_panel_shows_proposals_votes_parameters_and_network(governed_
     assert "Treasury" in " ".join(texts(rc, "abm-gov-number"))
 
 
-def test_votes_chart_draws_for_against_and_one_quorum_line_per_proposal(governed_model):
+def _fonts(tree) -> list[float]:
+    """Every fontSize anywhere in a chart option."""
+    if isinstance(tree, dict):
+        own = [tree["fontSize"]] if "fontSize" in tree else []
+        return own + [f for v in tree.values() for f in _fonts(v)]
+    if isinstance(tree, list):
+        return [f for v in tree for f in _fonts(v)]
+    return []
+
+
+def test_governance_charts_have_titled_axes_short_row_names_and_readable_text(governed_model):
     gov = governed_model.governance
     records = latest(gov)
-    chart = BlitChart()
-    chart.render(lambda ax: draw_votes(ax, gov, records))
-    (quorum,) = [c for c in chart.ax.collections if c.get_linewidth()[0] == pytest.approx(2.2)]
-    assert len(quorum.get_segments()) == len(records)
-    xs = sorted(seg[0][0] for seg in quorum.get_segments())
-    assert xs == pytest.approx(sorted(governance.quorum_votes(gov, r) for r in records))
+    history = governance.ProposalHistory().update(governed_model.events)
+    now = governed_model.exchange.step
+    timeline = governance.timeline_option(records, history, now)
+    votes = governance.votes_option(gov, records)
+    assert timeline["xAxis"]["name"] == "step (hours)"
+    assert votes["xAxis"]["name"] == "votes (governance tokens)"
+    assert votes["xAxis"]["nameLocation"] == "middle"  # below the axis, never cut off
+    assert votes["xAxis"]["axisLabel"]["formatter"] in ("{value}", "{value}k", "{value}M")
+    for option in (timeline, votes):
+        rows = option["yAxis"]["data"]
+        assert rows == [f"#{r.id} {r.state}" for r in records]
+        assert max(len(r) for r in rows) <= 14  # never cut off at the axis
+        assert min(_fonts(option)) >= 12
+    lay = governance.network_layout(governed_model)
+    network = governance.network_option(lay, *governance.node_style(governed_model, lay))
+    assert min(_fonts(network)) >= 12
+    _, rc = solara.render(governance.ProposalTimeline(governed_model), handle_error=False)
+    html_widgets = rc.find(solara.widgets.HTML).widgets
+    (words,) = [w for w in html_widgets if "abm-gov-list" in w.unsafe_innerHTML]
+    for r in records:  # what each row does, in full, below the chart
+        assert html_mod.escape(r.proposal.describe()) in words.unsafe_innerHTML
+
+
+def test_timeline_bars_span_each_phase_of_each_proposal(governed_model):
+    gov = governed_model.governance
+    records = latest(gov)
+    history = governance.ProposalHistory().update(governed_model.events)
+    now = governed_model.exchange.step
+    series = governance.timeline_option(records, history, now)["series"]
+    assert [s["name"] for s in series[1::2]] == [w for _, w in governance.PHASES]
+    for row, rec in enumerate(records):
+        top = 0.0
+        for gap, bar, (state, _) in zip(series[::2], series[1::2], governance.PHASES, strict=True):
+            top += gap["data"][row]
+            ph = {p.state: p for p in phases(rec, history.entered.get(rec.id, {}), now)}.get(state)
+            if ph is not None:
+                assert top == pytest.approx(ph.start)
+                assert bar["data"][row] == pytest.approx(max(ph.end - ph.start, 0.6))
+            top += bar["data"][row]
+        assert series[0]["itemStyle"]["color"] == "transparent"
+
+
+def test_votes_chart_draws_for_against_and_one_quorum_mark_per_proposal(governed_model):
+    gov = governed_model.governance
+    records = latest(gov)
+    option = governance.votes_option(gov, records)
+    yes, no, quorum = option["series"]
+    divisor = governance.token_ticks(0.0, option["xAxis"]["max"]).divisor
+    formatter = option["xAxis"]["axisLabel"]["formatter"]
+    scale = {"{value}M": 1e6, "{value}k": 1e3, "{value}": 1.0}[formatter]
+    assert yes["data"] == pytest.approx([r.votes_for / scale for r in records], abs=1e-4)
+    assert no["data"] == pytest.approx([r.votes_against / scale for r in records], abs=1e-4)
+    assert [row for _, row in quorum["data"]] == list(range(len(records)))
+    assert [x * scale for x, _ in quorum["data"]] == pytest.approx(
+        [governance.quorum_votes(gov, r) for r in records], rel=1e-4
+    )
+    assert divisor > 0
+    header, *rows = governance.votes_csv(gov, records).strip().splitlines()
+    assert header == "proposal,description,votes_for,votes_against,quorum"
+    assert len(rows) == len(records)
+
+
+def test_governance_charts_say_so_before_the_first_proposal():
+    m = ExchangeModel(preset="governance_response", n_traders=150)
+    gov = m.governance
+    history = governance.ProposalHistory().update(m.events)
+    assert governance.timeline_option([], history, 0)["graphic"][0]["style"]["text"] == (
+        "no proposals yet"
+    )
+    assert governance.votes_option(gov, [])["graphic"][0]["style"]["text"] == "no votes yet"
+
+
+def test_token_ticks_read_like_money_without_the_dollar():
+    assert governance.token_ticks(0, 2.6e6).labels == ["0M", "1M", "2M", "3M"]
+    assert governance.token_ticks(0, 1_400_000).labels == ["0M", "0.5M", "1M", "1.5M"]
 
 
 def test_timeline_phases_of_an_executed_proposal(governed_model):
@@ -552,15 +631,18 @@ def test_voter_network_layout_is_computed_once_per_model(monkeypatch):
     assert len(calls) == 1
     model.value = ExchangeModel(preset="governance_response", n_traders=150)  # Reset
     assert len(calls) == 2
-    assert image_bytes(rc)[0].startswith(PNG)
+    (graph,) = options(rc)[0]["series"]
+    assert graph["type"] == "graph" and graph["layout"] == "none"
+    assert len(graph["data"]) == model.value.governance.network.social.number_of_nodes()
 
 
 def test_voter_nodes_are_sized_by_power_and_coloured_by_last_vote(governed_model):
     layout = governance.network_layout(governed_model)
-    sizes, colors = governance.node_style(governed_model, layout)
-    power = [governed_model.governance.power(int(h)) for h in layout.holders]
+    power, sizes, colors = governance.node_style(governed_model, layout)
+    assert power.tolist() == [governed_model.governance.power(int(h)) for h in layout.holders]
     order = np.argsort(power)
     assert np.all(np.diff(sizes[order]) >= -1e-9)
+    assert sizes.min() >= governance.NODE_MIN and sizes.max() == pytest.approx(governance.NODE_MAX)
     voted = {a.holder: a.last_vote for a in layout.voters if a is not None}
     for h, c in zip(layout.holders, colors, strict=True):
         last = voted.get(int(h), float("nan"))
@@ -570,6 +652,13 @@ def test_voter_nodes_are_sized_by_power_and_coloured_by_last_vote(governed_model
             else (governance.FOR if last else governance.AGAINST)
         )
         assert c == expected
+    (graph,) = governance.network_option(layout, power, sizes, colors)["series"]
+    names = [c["name"] for c in graph["categories"]]
+    assert [names[n["category"]] for n in graph["data"]] == [
+        {governance.FOR: "voted for", governance.AGAINST: "voted against"}.get(c, "not voted yet")
+        for c in colors
+    ]
+    assert len(graph["links"]) == governed_model.governance.network.social.number_of_edges()
 
 
 def test_governance_panel_says_when_governance_is_off(fresh_model):
