@@ -86,6 +86,12 @@ MODEL_COLUMNS = (
     "active_traders",
     "open_positions",
     "halted",
+    "funding_rate",
+    "funding_paid_longs",
+    "funding_paid_shorts",
+    "pool_net_funding",
+    "accrued_unsettled",
+    "socialized_funding",
     *GOVERNANCE_COLUMNS,
 )
 """The model reporters. None shares a name with a constructor keyword, because
@@ -463,6 +469,8 @@ class ExchangeModel(mesa.Model):
         for lp in self.random.sample(self.lps, len(self.lps)):
             lp.step()
         step_governance(self)
+        if self.agent_sample_period and step_of(self) % self.agent_sample_period == 0:
+            ex.settle_all()
         ex.ledger.verify()
         self._measure()
         self.datacollector.collect(self)
@@ -524,6 +532,12 @@ class ExchangeModel(mesa.Model):
             "active_traders": self.n_traders - len(self._free),
             "open_positions": int(np.count_nonzero(ex.book.size)),
             "halted": ex.halted,
+            "funding_rate": ex.funding_rate,
+            "funding_paid_longs": st.funding_paid_longs,
+            "funding_paid_shorts": st.funding_paid_shorts,
+            "pool_net_funding": st.pool_net_funding,
+            "accrued_unsettled": ex.accrued(),
+            "socialized_funding": st.socialized_funding,
         }
 
     # -- outputs ------------------------------------------------------------------------

@@ -15,10 +15,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import deleveraging, liquidation, risk
+from . import deleveraging, funding, liquidation, risk
 from .book import PositionBook
 from .fund import FundHealth, InsuranceFund
+from .funding import Accruals, AdaptiveFunding
 from .ledger import Accounts, Ledger
+from .mark import MarkPrice
 from .market import Market, MarketParams
 from .oracle import Oracle, OracleParams
 from .params import ExchangeParams
@@ -48,6 +50,12 @@ class Stats:
     treasury_injected: float = 0.0
     adl_covered: float = 0.0
     backstop_taken: float = 0.0
+    socialized_funding: float = 0.0
+    funding_paid_longs: float = 0.0
+    funding_paid_shorts: float = 0.0
+    pool_net_funding: float = 0.0
+    funding_unpaid: float = 0.0
+    socialized_funding_paid: float = 0.0
 
 
 STAGE_STATS = {
@@ -55,6 +63,7 @@ STAGE_STATS = {
     "lp_vault": "lp_loss",
     "adl": "adl_covered",
     "socialized": "socialized_loss",
+    "socialized_funding": "socialized_funding",
     "unresolved": "unresolved",
 }
 """Which cumulative counter each waterfall stage adds to."""
@@ -118,6 +127,16 @@ class Exchange:
         self.halted_until = -1
         self.pending: list[Shortfall] = []
         self._liq_flow = 0.0
+        self.accruals = Accruals(capacity)
+        self.adaptive = AdaptiveFunding()
+        self.funding_rate = 0.0
+        """The last funding rate paid, per hour (positive: longs pay)."""
+        self._premium = [0.0, 0]
+        p = self.params
+        self._mark = None
+        if p.mark_price != "oracle":
+            window = self.clock.steps(p.mark_basis_hours)
+            self._mark = MarkPrice(p.mark_price, window, self.oracle.price)
         if fund_seed:
             self.fund.seed(fund_seed)
         if treasury_seed:
@@ -126,8 +145,21 @@ class Exchange:
     # -- prices -------------------------------------------------------------------------
     @property
     def mark(self) -> float:
-        """The oracle price: what margin is measured against."""
+        """What margin, uPnL and execution are measured against (`mark_price`)."""
+        return self.oracle.price if self._mark is None else self._mark.price
+
+    @property
+    def index(self) -> float:
+        """The oracle price: what funding is measured against."""
         return self.oracle.price
+
+    def book_price(self) -> float:
+        """The pool's mid price: the reference price slipped by the traders' net size."""
+        long_base, short_base = self.book.base_open_interest()
+        skew = funding.pool_skew(
+            long_base, short_base, self.price, self.depth, self.params.slippage
+        )
+        return self.price * (1.0 + skew)
 
     @property
     def price(self) -> float:
@@ -141,28 +173,132 @@ class Exchange:
 
     # -- the step -----------------------------------------------------------------------
     def begin_step(self) -> None:
-        """Move the market and the oracle, then charge borrow fees."""
+        """Move the market, the oracle and the mark, accrue borrow fees and funding, and
+        settle every position when the settlement interval has come."""
         self.step += 1
         self.stats.bad_debt_step = 0.0
         self.oracle.update(self.step, self.market.step())
+        if self._mark is not None:
+            self._mark.update(self.index, self.book_price(), self.price)
         if self.halted:
             self.stats.halted_steps += 1
-        self.charge_borrow_fees()
+        p = self.params
+        if p.borrow_rate and self.book.capacity:
+            self.accruals.add_borrow(self.clock.amount(p.borrow_rate) * self.mark)
+        if p.funding_rule != "none":
+            self._accrue_funding()
+        if self.step % self.clock.steps(p.settle_hours) == 0:
+            self.settle_all()
 
-    def charge_borrow_fees(self) -> float:
-        """Charge every position rate per hour × step length × notional, at most its margin,
-        over the whole book.
+    def _accrue_funding(self) -> None:
+        """Sample the premium; at the rule's interval, add the rate to the indexes.
+
+        Where traders trade against the pool, longs and shorts pay the same rate on their
+        own size and the pool takes the net; on GMX v2 the larger side pays the smaller.
+        """
+        p, book = self.params, self.book
+        long_base, short_base = book.base_open_interest()
+        index = self.index
+        rule = p.funding_rule
+        if rule == "gmx_v2":
+            rate = self.adaptive.update(
+                long_base * index, short_base * index, self.clock.step_hours
+            )
+            self.funding_rate = rate
+            owed = abs(rate) * self.clock.step_hours * index
+            if rate > 0 and short_base > 0:
+                self.accruals.add_funding(owed, owed * long_base / short_base)
+            elif rate < 0 and long_base > 0:
+                self.accruals.add_funding(-owed * short_base / long_base, -owed)
+            return
+        reach = p.half_spread + p.slippage * funding.IMPACT_MARGIN / p.initial_margin / self.depth
+        self._premium[0] += funding.premium(rule, self.book_price() / index, reach)
+        self._premium[1] += 1
+        interval = funding.INTERVAL_HOURS[rule]
+        if self.step % self.clock.steps(interval) != 0:
+            return
+        premium = self._premium[0] / self._premium[1]
+        self._premium = [0.0, 0]
+        rate = funding.interval_rate(rule, premium, p.initial_margin, p.maintenance_margin)
+        self.funding_rate = rate / max(interval, self.clock.step_hours)
+        self.accruals.add_funding(rate * index, rate * index)
+
+    def settle(self, slots: np.ndarray) -> None:
+        """Settle what `slots` owe on the indexes into the ledger: a position is touched."""
+        acc = self.accruals
+        if not acc.dirty or slots.size == 0:
+            return
+        book = self.book
+        size = book.size[slots]
+        owed = acc.owed(size, slots)
+        ids = book.margin_ids[slots]
+        self._pay_accrued(ids, ids, size, *owed)
+        acc.mark_settled(slots, size)
+
+    def settle_all(self) -> None:
+        """Every position settles what it owes, and the indexes start again from zero.
 
         Flat slots owe zero, so one pass over the contiguous margin block is cheaper than
         selecting the open slots first.
         """
+        acc = self.accruals
+        if not acc.dirty:
+            return
         book = self.book
-        if self.params.borrow_rate == 0 or book.capacity == 0:
+        self._pay_accrued(book.margin_ids, book.margin_block, book.size, *acc.owed(book.size))
+        acc.rebase()
+
+    def _pay_accrued(self, ids, fee_ids, size, owed_funding, owed_borrow, owed_loss) -> None:
+        """Funding and socialised loss owed go to the pool, funding due comes from it
+        (pro rata when it is short), then the borrow fee is split like any fee; each
+        at most what the margin holds."""
+        acc, ledger, st, vault = self.accruals, self.ledger, self.stats, self.vault.id
+        if acc.funding_live or acc.loss_live:
+            pays = np.maximum(owed_funding, 0.0)
+            owe = pays + owed_loss
+            if owe.any():
+                take = np.minimum(owe, ledger.balances_of(ids))
+                got = ledger.collect(ids, vault, take)
+                paid = np.minimum(pays, take)
+                long = size > 0
+                st.funding_paid_longs += float(paid[long].sum())
+                st.funding_paid_shorts += float(paid[~long].sum())
+                st.pool_net_funding += float(paid.sum())
+                st.funding_unpaid += float((owe - take).sum())
+                st.socialized_funding_paid += got - float(paid.sum())
+            due = np.maximum(-owed_funding, 0.0)
+            if due.any():
+                k = np.flatnonzero(due)
+                wanted = due[k]
+                ratio = min(1.0, ledger.get(vault) / float(wanted.sum()))
+                got = ledger.distribute(vault, ids[k], wanted * ratio)
+                long = size[k] > 0
+                st.funding_paid_longs -= float(got[long].sum())
+                st.funding_paid_shorts -= float(got[~long].sum())
+                st.pool_net_funding -= float(got.sum())
+        if acc.borrow != 0.0:
+            np.minimum(owed_borrow, ledger.balances_of(fee_ids), out=owed_borrow)
+            if owed_borrow.any():
+                self._split_fees(fee_ids, owed_borrow, "borrow_fee")
+
+    def margins(self) -> np.ndarray:
+        """Every slot's margin less what it owes on the indexes: what margin checks read."""
+        book = self.book
+        if not self.accruals.dirty:
+            return book.margin
+        return book.margin - self.accruals.pending(book.size)
+
+    def accrued(self) -> float:
+        """What positions owe on the indexes and have not settled (negative: are owed)."""
+        if not self.accruals.dirty:
             return 0.0
-        owed = np.abs(book.size)
-        owed *= self.clock.amount(self.params.borrow_rate) * self.mark
-        np.minimum(owed, book.margin, out=owed)
-        return self._split_fees(book.margin_block, owed, "borrow_fee")
+        return float(self.accruals.pending(self.book.size).sum())
+
+    def _below_maintenance(self) -> np.ndarray:
+        book = self.book
+        return np.flatnonzero(
+            risk.liquidatable(self.margins(), book.size, book.entry, self.mark, self.params)
+        )
 
     def finish_liquidations(self) -> None:
         """Resolve this step's losses, run a PnL-to-pool ADL where configured, and let
@@ -236,6 +372,7 @@ class Exchange:
         leaves its room to the next). Every order in a batch sees the same vault depth.
         """
         slots = _distinct(slots, "open_many")
+        self.settle(slots)
         book = self.book
         size = book.size[slots]
         wallet = self.ledger.balances_of(book.wallet_ids[slots])
@@ -264,6 +401,8 @@ class Exchange:
         self.ledger.move(book.wallet_ids[s], margin_ids, c)
         self._split_fees(margin_ids, self.params.taker_fee * notional, "trading_fee")
         book.add_many(s, side * notional / price, price)
+        if self.accruals.dirty:
+            self.accruals.mark_settled(s, book.size[s])
         self.stats.volume += float(notional.sum())
         return ok
 
@@ -298,6 +437,7 @@ class Exchange:
         position.
         """
         slots = _distinct(slots, "close_many")
+        self.settle(slots)
         fraction = np.asarray(fraction, dtype=np.float64)
         if fraction.size and not (fraction.min() > 0 and fraction.max() <= 1):
             raise ValueError(f"fraction must be in (0, 1], got {fraction.tolist()!r}")
@@ -436,10 +576,11 @@ class Exchange:
 
         Empty on paths where the protocol's engine liquidates (see `liquidation.BOT_PATHS`).
         """
-        slots = self.book.liquidatable(self.mark, self.params)
+        slots = self._below_maintenance()
         if slots.size == 0 or self.params.liquidation_path not in liquidation.BOT_PATHS:
             empty = np.zeros(0)
             return LiquidationQueue(slots[:0], empty, empty, empty)
+        self.settle(slots)
         plan = self._plan(slots, engine=False)
         order = np.argsort(-plan.reward, kind="stable")
         return LiquidationQueue(
@@ -450,7 +591,7 @@ class Exchange:
         book = self.book
         return bool(
             risk.liquidatable(
-                book.margin[slot], book.size[slot], book.entry[slot], self.mark, self.params
+                self.margins()[slot], book.size[slot], book.entry[slot], self.mark, self.params
             )
         )
 
@@ -469,7 +610,7 @@ class Exchange:
         p = self.params
         if p.liquidation_path in liquidation.BOT_PATHS and not p.engine_liquidates:
             return []
-        slots = self.book.liquidatable(self.mark, p)
+        slots = self._below_maintenance()
         return self.liquidate_many(slots, None) if slots.size else []
 
     def liquidate_many(
@@ -483,6 +624,7 @@ class Exchange:
         """
         book, p, mark = self.book, self.params, self.mark
         slots = _distinct(np.asarray(slots, dtype=np.int64), "liquidate_many")
+        self.settle(slots)
         cap = np.broadcast_to(np.asarray(cap, dtype=np.float64), slots.shape)
         size = book.size[slots]
         margin = self.ledger.balances_of(book.margin_ids[slots])
@@ -612,7 +754,7 @@ class Exchange:
         slots, q = deleveraging.allocate(
             book.size,
             book.entry,
-            book.margin,
+            self.margins(),
             self.mark,
             sf.side,
             quantity,
@@ -634,6 +776,7 @@ class Exchange:
         """Close `q` of `slots` at `price` with no fee or penalty, each keeping the margin of
         its rest; book the ADL and return the sizes taken."""
         book = self.book
+        self.settle(slots)
         keep = book.margin[slots] * (1.0 - np.abs(q) / np.abs(book.size[slots]))
         self.settle_many(slots, q, np.full(slots.size, price), keep=keep)
         taken = np.abs(q)
@@ -655,12 +798,23 @@ class Exchange:
         slots = book.open_slots()
         if slots.size == 0:
             return 0.0
+        self.settle(slots)
         weight = np.abs(book.size[slots])
         charge = np.minimum(amount * weight / weight.sum(), book.margin[slots])
         got = self.ledger.collect(book.margin_ids[slots], self.vault.id, charge)
         book.socialized_hits[slots[charge > 0]] += 1
         self.record("socialized", amount=float(got), positions=int(slots.size))
         return got
+
+    def socialize_through_funding(self, sf: Shortfall, amount: float) -> float:
+        """Drift: the loss is added to the market's cumulative funding, so every open
+        position pays it by size when it next settles (its own index here)."""
+        long_base, short_base = self.book.base_open_interest()
+        if long_base + short_base <= 0:
+            return 0.0
+        self.accruals.add_loss(amount / (long_base + short_base))
+        self.record("socialized_funding", amount=amount)
+        return amount
 
     def _pnl_to_pool_adl(self) -> None:
         """GMX v2: deleverage the most profitable side's winners at the mark when their
@@ -690,7 +844,8 @@ class Exchange:
         """The vault's cash less what it owes winners plus what it can collect from
         losers (never more than their margin)."""
         book = self.book
-        claims = np.maximum(book.upnl(self.mark), -book.margin)
+        margin = self.margins()
+        claims = np.maximum(book.upnl(self.mark), -margin)
         return self.vault.nav(self.vault.balance, float(claims.sum()))
 
     def lp_deposit(self, account: int, amount: float) -> float:

@@ -13,7 +13,12 @@ import math
 from dataclasses import dataclass, fields, replace
 from itertools import pairwise
 
-WATERFALL_STAGES = ("insurance_fund", "lp_vault", "adl", "socialized")
+from .funding import FUNDING_RULES
+from .mark import MARK_PRICES
+
+WATERFALL_STAGES = ("insurance_fund", "lp_vault", "adl", "socialized", "socialized_funding")
+DEFAULT_WATERFALL = WATERFALL_STAGES[:4]
+"""Drift's socialisation through cumulative funding is a stage to opt into."""
 ADL_RANKINGS = ("bitmex", "binance", "hyperliquid", "pnl", "dydx", "pro_rata")
 ADL_PRICES = ("bankruptcy", "mark")
 VENUES = ("custom", "dydx_v4", "hyperliquid", "gmx_v2", "drift_v2", "binance", "bitmex")
@@ -85,7 +90,7 @@ class ExchangeParams:
     slippage: float = 0.1
     partial_liquidation: bool = True
     min_partial_notional: float = 1_000.0
-    waterfall: tuple[str, ...] = WATERFALL_STAGES
+    waterfall: tuple[str, ...] = DEFAULT_WATERFALL
     vault_floor: float = 0.10
     max_oi_to_vault: float = 2.0
     fund_cover_cap: float = math.inf
@@ -98,6 +103,11 @@ class ExchangeParams:
     fund_target: float = 0.05
     fund_target_basis: str = "open_interest"
     venue: str = "custom"
+    funding_rule: str = "none"
+    settle_hours: float = 0.0
+    """How often every position settles its accrued funding and borrow fee (0: every step)."""
+    mark_price: str = "oracle"
+    mark_basis_hours: float = 1.0
 
     GOVERNABLE = (
         "penalty_rate",
@@ -180,10 +190,14 @@ class ExchangeParams:
             ("adl_price", self.adl_price, ADL_PRICES),
             ("fund_target_basis", self.fund_target_basis, FUND_TARGET_BASES),
             ("venue", self.venue, VENUES),
+            ("funding_rule", self.funding_rule, FUNDING_RULES),
+            ("mark_price", self.mark_price, MARK_PRICES),
         ):
             if value not in allowed:
                 raise ValueError(f"{name} must be one of {list(allowed)}, got {value!r}")
         check_range("halt_hours", self.halt_hours, 0, 1_000_000)
+        check_range("settle_hours", self.settle_hours, 0, 1_000_000)
+        check_range("mark_basis_hours", self.mark_basis_hours, 0, 10_000)
         check_range("fund_target", self.fund_target, 0.0, 10.0)
         unknown = [s for s in self.waterfall if s not in WATERFALL_STAGES]
         if unknown or len(set(self.waterfall)) != len(self.waterfall):

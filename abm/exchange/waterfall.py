@@ -9,14 +9,16 @@ a winner's profit that the vault could not pay. Stages, each recording what it a
   `vault_floor` × open interest.
 * ``adl``: the bankrupt position's size is taken over by ranked opposing positions at the
   bankruptcy price (or the mark): never more than that size (deleveraging.py).
-* ``socialized``: every open position pays a pro-rata haircut by size (Drift's
-  cumulative-funding socialisation).
+* ``socialized``: every open position pays a pro-rata haircut by size at once.
+* ``socialized_funding``: as Drift, the loss is added to the market's cumulative funding:
+  every open position owes its share by size and pays it when it next settles.
 
 What the stages leave halts trading for `halt_hours`. The LP vault then bears it as
 far as its NAV goes (counted in `lp_loss`); the rest is outstanding (`unresolved`). A
 winner's unpaid profit can only be paid by the fund; the rest is outstanding too.
 Every stage's share adds up to the amount exactly, so
-``fund + lp + adl + socialized + unresolved == bad debt`` holds to rounding.
+``fund + lp + adl + socialized + socialized_funding + unresolved == bad debt`` holds to
+rounding.
 """
 
 from __future__ import annotations
@@ -61,6 +63,8 @@ class LossBearers(Protocol):
 
     def socialize(self, sf: Shortfall, amount: float) -> float: ...
 
+    def socialize_through_funding(self, sf: Shortfall, amount: float) -> float: ...
+
     def vault_nav(self) -> float: ...
 
 
@@ -71,6 +75,7 @@ def resolve(venue: LossBearers, sf: Shortfall, order: tuple[str, ...]) -> float:
         "lp_vault": lambda s, left: min(left, venue.vault_room()),
         "adl": venue.deleverage,
         "socialized": venue.socialize,
+        "socialized_funding": venue.socialize_through_funding,
     }
     if sf.kind == "unpaid_profit":
         order = tuple(s for s in order if s == "insurance_fund")

@@ -33,6 +33,8 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from ..agents.params import STYLES, LiquidatorParams, LPParams, TraderParams
+from ..exchange.funding import FUNDING_RULES
+from ..exchange.mark import MARK_PRICES
 from ..exchange.market import FlashCrash, MarketParams, Trend, load_price_csv
 from ..exchange.oracle import OracleParams
 from ..exchange.params import (
@@ -240,6 +242,8 @@ _EXCHANGE_SPECIAL = {
     "exchange.fund_target_basis": Literal[FUND_TARGET_BASES],
     "exchange.liquidation_path": Literal[LIQUIDATION_PATHS],
     "exchange.venue": Literal[VENUES],
+    "exchange.funding_rule": Literal[FUNDING_RULES],
+    "exchange.mark_price": Literal[MARK_PRICES],
 }
 _TRADER_SPECIAL = {
     "traders.mix": dict[Literal[STYLES], float],

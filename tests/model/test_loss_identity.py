@@ -7,7 +7,14 @@ import pytest
 from abm import ExchangeModel
 from abm.exchange.params import ADL_RANKINGS, LIQUIDATION_PATHS
 
-STAGES = ("fund_covered", "lp_loss", "adl_covered", "socialized_loss", "unresolved_bad_debt")
+STAGES = (
+    "fund_covered",
+    "lp_loss",
+    "adl_covered",
+    "socialized_loss",
+    "socialized_funding",
+    "unresolved_bad_debt",
+)
 
 
 def crash(**exchange):
@@ -54,3 +61,11 @@ def test_every_adl_ranking_conserves_money_and_never_overshoots(ranking):
     bankrupt = debt.groupby(["step", "slot"])["size"].sum()
     for key, size in taken.items():
         assert size <= bankrupt[key] * (1 + 1e-9)
+
+
+def test_drifts_socialisation_through_funding_books_the_loss_and_positions_pay_it():
+    model = step_and_check(crash(waterfall=("socialized_funding",), settle_hours=24.0), 90)
+    st = model.exchange.stats
+    assert st.socialized_funding > 0
+    assert st.socialized_loss == 0
+    assert 0 < st.socialized_funding_paid <= st.socialized_funding * (1 + 1e-9)
