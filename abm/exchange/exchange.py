@@ -17,6 +17,7 @@ import numpy as np
 
 from . import deleveraging, funding, liquidation, risk
 from .book import PositionBook
+from .exact import ExactField, ExactSum, units
 from .fund import FundHealth, InsuranceFund
 from .funding import Accruals, AdaptiveFunding
 from .ledger import Accounts, Ledger
@@ -30,16 +31,20 @@ from .waterfall import DUST, Shortfall, resolve
 
 @dataclass
 class Stats:
-    """Cumulative counters (and `bad_debt_step`, reset every step)."""
+    """Cumulative counters (and `bad_debt_step`, reset every step).
 
-    bad_debt: float = 0.0
-    bad_debt_step: float = 0.0
-    fund_covered: float = 0.0
-    lp_loss: float = 0.0
+    Bad debt and the stages that bore it are exact sums (`ExactField`), so the stages add
+    up to the bad debt at any scale; `exact` gives the sum behind one of them.
+    """
+
+    bad_debt: float = ExactField()
+    bad_debt_step: float = ExactField()
+    fund_covered: float = ExactField()
+    lp_loss: float = ExactField()
     adl_volume: float = 0.0
     adl_excess: float = 0.0
-    socialized_loss: float = 0.0
-    unresolved: float = 0.0
+    socialized_loss: float = ExactField()
+    unresolved: float = ExactField()
     liquidations: int = 0
     liquidation_volume: float = 0.0
     liquidator_rewards: float = 0.0
@@ -48,14 +53,17 @@ class Stats:
     unpaid_profit: float = 0.0
     halted_steps: int = 0
     treasury_injected: float = 0.0
-    adl_covered: float = 0.0
+    adl_covered: float = ExactField()
     backstop_taken: float = 0.0
-    socialized_funding: float = 0.0
+    socialized_funding: float = ExactField()
     funding_paid_longs: float = 0.0
     funding_paid_shorts: float = 0.0
     pool_net_funding: float = 0.0
     funding_unpaid: float = 0.0
     socialized_funding_paid: float = 0.0
+
+    def exact(self, name: str) -> ExactSum:
+        return self.__dict__[name]
 
 
 STAGE_STATS = {
@@ -310,18 +318,28 @@ class Exchange:
         self._liq_flow = 0.0
 
     def _resolve(self, sf: Shortfall) -> None:
-        counted = sf.amount
+        """Run one loss down the waterfall and add its stages' shares to the counters.
+
+        Counted exactly: what the shares miss of the counted amount by float rounding goes
+        to the stage that took the rest (or to `unresolved`), so the stages add up to the
+        bad debt exactly. Unpaid profit from a hole already outstanding is not new debt.
+        """
+        st = self.stats
+        counted = units(sf.amount)
         if sf.kind == "unpaid_profit":
-            counted = sf.amount - min(sf.amount, self.stats.unresolved)
+            counted -= min(counted, st.exact("unresolved").units)
         residual = resolve(self, sf, self.params.waterfall)
         left = sf.absorbed.get("unresolved", 0.0)
-        if sf.kind == "unpaid_profit":
-            sf.absorbed["unresolved"] = left - (sf.amount - counted)
-        for stage, amount in sf.absorbed.items():
-            counter = STAGE_STATS[stage]
-            setattr(self.stats, counter, getattr(self.stats, counter) + amount)
-        self.stats.bad_debt += counted
-        self.stats.bad_debt_step += counted
+        shares = {k: units(v) for k, v in sf.absorbed.items() if k != "unresolved"}
+        rest = counted - sum(shares.values())
+        if left or sf.kind == "unpaid_profit" or not shares:
+            shares["unresolved"] = rest
+        else:
+            shares[next(reversed(shares))] += rest
+        for stage, amount in shares.items():
+            st.exact(STAGE_STATS[stage]).add_units(amount)
+        st.exact("bad_debt").add_units(counted)
+        st.exact("bad_debt_step").add_units(counted)
         self.record(
             "bad_debt",
             slot=sf.slot,

@@ -16,9 +16,9 @@ a winner's profit that the vault could not pay. Stages, each recording what it a
 What the stages leave halts trading for `halt_hours`. The LP vault then bears it as
 far as its NAV goes (counted in `lp_loss`); the rest is outstanding (`unresolved`). A
 winner's unpaid profit can only be paid by the fund; the rest is outstanding too.
-Every stage's share adds up to the amount exactly, so
-``fund + lp + adl + socialized + socialized_funding + unresolved == bad debt`` holds to
-rounding.
+Every stage's share adds up to the amount, and the exchange adds them in exact sums
+(`exact.py`), so ``fund + lp + adl + socialized + socialized_funding + unresolved ==
+bad debt`` holds exactly.
 """
 
 from __future__ import annotations
