@@ -6,7 +6,9 @@ Step order (one step is one hour by default):
 2. new traders arrive, then the traders whose chosen wake-up time has come act (open,
    add, reduce, close), in random order;
 3. liquidator bots work through the queue of positions below maintenance, then the
-   protocol's engine closes what they left (on engine venues it does all of it);
+   protocol's engine closes what they left (on engine venues it does all of it); a
+   replayed bar with an open, high or low runs this at each of them before step 2, the
+   mark at that price (`Bars.path`), and traders then trade at the close;
 4. shortfalls run down the loss waterfall; liquidation flow moves the price;
 5. LPs deposit or withdraw;
 6. governance: the risk steward proposes, token holders vote, the governor advances
@@ -298,6 +300,9 @@ class ExchangeModel(mesa.Model):
             changes["impact"] = get("cascade_impact")
         if get("replay_path") is not None:
             changes["replay_path"] = str(get("replay_path"))
+            given = get("market")
+            if not isinstance(given, MarketParams) and "step_hours" not in (given or {}):
+                changes["step_hours"] = None
         if shock_size > 0:
             changes["shocks"] = (*mp.shocks, FlashCrash(start=float(shock_hour), drop=shock_size))
         self.trader_params = _params(TraderParams, get("traders"), "traders")
@@ -306,9 +311,9 @@ class ExchangeModel(mesa.Model):
                 self.trader_params, appetite=get("leverage_appetite")
             )
         tp = self.trader_params
-        looks_back = max(tp.momentum_lookback, tp.reversion_window) / mp.step_hours
-        changes["history"] = max(mp.history, math.ceil(looks_back) + 2)
         mp = dataclasses.replace(mp, **changes)
+        looks_back = max(tp.momentum_lookback, tp.reversion_window) / mp.step_hours
+        mp = dataclasses.replace(mp, history=max(mp.history, math.ceil(looks_back) + 2))
         self.liquidator_params = _params(LiquidatorParams, get("liquidators"), "liquidators")
         self.lp_params = _params(LPParams, get("lps"), "lps")
 
@@ -450,8 +455,29 @@ class ExchangeModel(mesa.Model):
     def step(self) -> None:
         ex = self.exchange
         ex.begin_step()
+        self.engine_liquidations = 0
+        while not ex.at_close:
+            self._liquidate()
+            ex.advance_bar()
         self._arrivals()
         act(self, self._due_traders())
+        self._liquidate()
+        ex.finish_liquidations()
+        for lp in self.random.sample(self.lps, len(self.lps)):
+            lp.step()
+        step_governance(self)
+        if self.agent_sample_period and step_of(self) % self.agent_sample_period == 0:
+            ex.settle_all()
+        ex.ledger.verify()
+        self._measure()
+        self.datacollector.collect(self)
+        if ex.market.exhausted:
+            self.running = False
+
+    def _liquidate(self) -> None:
+        """Bots take what they will of the positions below maintenance at the mark, then
+        the engine closes what they left."""
+        ex = self.exchange
         queue = ex.liquidation_queue()
         self.liquidation_queue = list(
             zip(
@@ -464,18 +490,7 @@ class ExchangeModel(mesa.Model):
         )
         for liquidator in self.random.sample(self.liquidators, len(self.liquidators)):
             liquidator.step()
-        self.engine_liquidations = len(ex.engine_liquidate())
-        ex.finish_liquidations()
-        for lp in self.random.sample(self.lps, len(self.lps)):
-            lp.step()
-        step_governance(self)
-        if self.agent_sample_period and step_of(self) % self.agent_sample_period == 0:
-            ex.settle_all()
-        ex.ledger.verify()
-        self._measure()
-        self.datacollector.collect(self)
-        if ex.market.exhausted:
-            self.running = False
+        self.engine_liquidations += len(ex.engine_liquidate())
 
     # -- measurement --------------------------------------------------------------------
     def _measure(self) -> None:

@@ -34,6 +34,9 @@ class Liquidator(mesa.Agent):
         self.allowance = max(1.0, self.per_step)
         self.capital_leverage = capital_leverage
         self.done = 0
+        # The exchange step of the last refill: a replayed bar walked through its open and
+        # extremes calls `step` several times, all within one step's throughput.
+        self._refilled = -1
 
     @property
     def capital(self) -> float:
@@ -48,7 +51,9 @@ class Liquidator(mesa.Agent):
         ex = self.model.exchange
         queue = self.model.liquidation_queue
         budget = self.capital * self.capital_leverage
-        self.allowance = min(self.allowance + self.per_step, max(1.0, self.per_step))
+        if self._refilled != ex.step:
+            self.allowance = min(self.allowance + self.per_step, max(1.0, self.per_step))
+            self._refilled = ex.step
         can_do = int(self.allowance + 1e-9)
         can_pay = int(self.capital // self.gas_cost) if self.gas_cost > 0 else can_do
         chosen: list[int] = []

@@ -145,6 +145,8 @@ class Exchange:
         if p.mark_price != "oracle":
             window = self.clock.steps(p.mark_basis_hours)
             self._mark = MarkPrice(p.mark_price, window, self.oracle.price)
+        self._bar: list[float] = []
+        self.at_close = True
         if fund_seed:
             self.fund.seed(fund_seed)
         if treasury_seed:
@@ -181,15 +183,38 @@ class Exchange:
 
     # -- the step -----------------------------------------------------------------------
     def begin_step(self) -> None:
-        """Move the market, the oracle and the mark, accrue borrow fees and funding, and
-        settle every position when the settlement interval has come."""
+        """Move the market, then walk the mark to the bar's first price.
+
+        A replayed bar with an open, a high or a low starts at the first of them
+        (`Market.path`); the model then calls `advance_bar` until `at_close`, so that
+        margin checks see the bar's adverse extreme. Other bars start at their close.
+        """
         self.step += 1
         self.stats.bad_debt_step = 0.0
-        self.oracle.update(self.step, self.market.step())
-        if self._mark is not None:
-            self._mark.update(self.index, self.book_price(), self.price)
+        self.market.step()
+        self._bar = list(self.market.path)
+        self.at_close = False
+        self.advance_bar()
         if self.halted:
             self.stats.halted_steps += 1
+
+    def advance_bar(self) -> None:
+        """Move the mark to the bar's next intrabar price, or to its close after the last.
+
+        At an intrabar price the mark keeps its premium over the index. At the close the
+        oracle and the mark update, borrow fees and funding accrue, and every position
+        settles when the settlement interval has come.
+        """
+        if self._bar:
+            premium = self.mark / self.index
+            self.oracle.update(self.step, self._bar.pop(0))
+            if self._mark is not None:
+                self._mark.price = self.index * premium
+            return
+        self.at_close = True
+        self.oracle.update(self.step, self.market.price)
+        if self._mark is not None:
+            self._mark.update(self.index, self.book_price(), self.price)
         p = self.params
         if p.borrow_rate and self.book.capacity:
             self.accruals.add_borrow(self.clock.amount(p.borrow_rate) * self.mark)

@@ -27,6 +27,8 @@ from .clock import HOURS_PER_YEAR, Clock
 from .params import check_range
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from .factor import Loading
 
 PRICE_RANGE = 1e8
@@ -94,13 +96,14 @@ Shock = FlashCrash | Trend
 
 @dataclass
 class MarketParams:
-    """Price process settings. One step is `step_hours` hours (1 by default); jumps and the
-    fading of impact are per hour, volatility and drift per year."""
+    """Price process settings. One step is `step_hours` hours; left unset it is 1, or the
+    spacing of a replay file's timestamps (`bar_hours`). Jumps and the fading of impact
+    are per hour, volatility and drift per year."""
 
     initial_price: float = 100.0
     annual_vol: float = 0.8
     annual_drift: float = 0.0
-    step_hours: float = 1.0
+    step_hours: float | None = None
     jump_intensity: float = 0.002
     jump_mean: float = -0.02
     jump_std: float = 0.04
@@ -113,6 +116,8 @@ class MarketParams:
     history: int = 512
 
     def __post_init__(self) -> None:
+        if self.step_hours is None:
+            self.step_hours = bar_hours(self.replay_path) if self.replay_path else 1.0
         check_range("initial_price", self.initial_price, 0.0, 1e12, lo_open=True)
         check_range("annual_vol", self.annual_vol, 0.0, 20.0)
         check_range("annual_drift", self.annual_drift, -10.0, 10.0)
@@ -142,13 +147,89 @@ def jump_compensator(chance: float, jump_mean: float, jump_std: float) -> float:
     return math.log1p(chance * math.expm1(jump_mean + 0.5 * jump_std**2))
 
 
-def load_price_csv(path: str | Path, field: str = "replay_path") -> np.ndarray:
-    """Read a price series with `timestamp` and `close` columns; raise a clear ValueError.
+STEP_TOLERANCE = 0.01
+"""How far a row's spacing may stray from the median, as a share of it, when the file's
+timestamps set the step length."""
+BAR_COLUMNS = ("open", "high", "low")
+"""Optional replay columns beside `close`."""
 
-    Timestamps are numbers or ISO 8601 times and must rise strictly: a replay in file
-    order of unsorted or repeated rows would be a different market. Messages start with
-    `field`, the setting the path came from, and name the file and its row (the line
-    number, counting the header as row 1).
+
+@dataclass(frozen=True)
+class Bars:
+    """A replayed series: each row's close, its open, high and low when the file has them
+    (else None), and each row's time from the first in hours."""
+
+    close: np.ndarray
+    open: np.ndarray | None
+    high: np.ndarray | None
+    low: np.ndarray | None
+    hours: np.ndarray
+
+    def scaled(self, factor: float) -> Bars:
+        """The same bars with every price multiplied by `factor`."""
+        return Bars(
+            *(
+                None if a is None else a * factor
+                for a in (self.close, self.open, self.high, self.low)
+            ),
+            self.hours,
+        )
+
+    def path(self, t: int) -> tuple[float, ...]:
+        """Row `t`'s prices before its close: the open, then the two extremes, the one
+        on the open's side of the close first (a bar closing up dipped first, one closing
+        down spiked first); prices the file does not give are left out."""
+        start = None if self.open is None else float(self.open[t])
+        ref = float(self.close[t - 1]) if start is None else start
+        lo = None if self.low is None else float(self.low[t])
+        hi = None if self.high is None else float(self.high[t])
+        extremes = (lo, hi) if self.close[t] >= ref else (hi, lo)
+        return tuple(x for x in (start, *extremes) if x is not None)
+
+
+def _positive(frame: pd.DataFrame, column: str, field: str, path: Path) -> np.ndarray:
+    import pandas as pd
+
+    values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isfinite(values) | (values <= 0)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"{field}: replay file {path}: column '{column}' must hold positive numbers; "
+            f"row {row + 2} has {_shown(frame[column].iloc[row])}"
+        )
+    return values
+
+
+def _shown(value) -> str:
+    return repr(value) if isinstance(value, str) else f"{float(value):g}"
+
+
+def _check_bars(bars: Bars, field: str, path: Path) -> None:
+    """Each bar's high is its highest price and its low its lowest."""
+    top = np.fmax(bars.close, bars.open) if bars.open is not None else bars.close
+    bottom = np.fmin(bars.close, bars.open) if bars.open is not None else bars.close
+    for name, values, bad in (
+        ("high", bars.high, None if bars.high is None else bars.high < top * (1 - 1e-12)),
+        ("low", bars.low, None if bars.low is None else bars.low > bottom * (1 + 1e-12)),
+    ):
+        if bad is not None and bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            side = "below" if name == "high" else "above"
+            raise ValueError(
+                f"{field}: replay file {path}: row {row + 2} has {name} {values[row]:g} "
+                f"{side} its open or close"
+            )
+
+
+def load_bars(path: str | Path, field: str = "replay_path") -> Bars:
+    """Read a price series with `timestamp` and `close` columns, and optionally `open`,
+    `high` and `low`; raise a clear ValueError.
+
+    Timestamps are seconds (numbers, as Unix time) or ISO 8601 times and must rise
+    strictly: a replay in file order of unsorted or repeated rows would be a different
+    market. Messages start with `field`, the setting the path came from, and name the
+    file and its row (the line number, counting the header as row 1).
     """
     import pandas as pd  # only a replay needs it: checking a scenario stays light
 
@@ -157,7 +238,12 @@ def load_price_csv(path: str | Path, field: str = "replay_path") -> np.ndarray:
         raise ValueError(f"{field}: replay file not found: {path}")
     try:
         frame = pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+    except pd.errors.EmptyDataError:
+        raise ValueError(
+            f"{field}: replay file {path} is empty; row 1 must be a header naming the columns "
+            f"'timestamp' and 'close'"
+        ) from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise ValueError(f"{field}: replay file {path} is not a readable CSV: {exc}") from None
     except OSError as exc:
         raise ValueError(f"{field}: replay file {path} cannot be read: {exc.strerror}") from None
@@ -165,19 +251,17 @@ def load_price_csv(path: str | Path, field: str = "replay_path") -> np.ndarray:
     if missing:
         raise ValueError(
             f"{field}: replay file {path} needs columns 'timestamp' and 'close'; "
-            f"missing {missing} "
-            f"(found {list(frame.columns)})"
+            f"missing {missing} in row 1, the header (found {list(frame.columns)})"
         )
-    close = pd.to_numeric(frame["close"], errors="coerce").to_numpy(dtype=float)
-    bad = ~np.isfinite(close) | (close <= 0)
-    if bad.any():
-        row = int(np.flatnonzero(bad)[0])
-        raise ValueError(
-            f"{field}: replay file {path}: column 'close' must hold positive numbers; "
-            f"row {row + 2} has {frame['close'].iloc[row]!r}"
-        )
+    close = _positive(frame, "close", field, path)
     if close.size < 2:
-        raise ValueError(f"{field}: replay file {path} needs at least 2 rows of prices")
+        raise ValueError(
+            f"{field}: replay file {path} needs at least 2 rows of prices after the header "
+            f"(row 1), found {close.size}"
+        )
+    extra = {
+        c: _positive(frame, c, field, path) if c in frame.columns else None for c in BAR_COLUMNS
+    }
     raw = frame["timestamp"]
     times = pd.to_numeric(raw, errors="coerce")
     if times.isna().any():
@@ -189,7 +273,8 @@ def load_price_csv(path: str | Path, field: str = "replay_path") -> np.ndarray:
             f"{field}: replay file {path}: column 'timestamp' must hold numbers or ISO 8601 "
             f"times; row {row + 2} has '{raw.iloc[row]}'"
         )
-    steps = np.diff(times.to_numpy(dtype=float))
+    seconds = times.to_numpy(dtype=float)
+    steps = np.diff(seconds)
     if not (steps > 0).all():
         row = int(np.flatnonzero(~(steps > 0))[0]) + 1
         how = "repeats" if steps[row - 1] == 0 else "is earlier than"
@@ -197,7 +282,36 @@ def load_price_csv(path: str | Path, field: str = "replay_path") -> np.ndarray:
             f"{field}: replay file {path}: timestamps must rise strictly; row {row + 2} "
             f"('{raw.iloc[row]}') {how} row {row + 1} ('{raw.iloc[row - 1]}')"
         )
-    return close
+    bars = Bars(close, **extra, hours=(seconds - seconds[0]) / 3600.0)
+    _check_bars(bars, field, path)
+    return bars
+
+
+def load_price_csv(path: str | Path, field: str = "replay_path") -> np.ndarray:
+    """The closes of a replay file (see `load_bars`)."""
+    return load_bars(path, field).close
+
+
+def bar_hours(path: str | Path, field: str = "replay_path") -> float:
+    """The step length a replay file's timestamps give: the median spacing of its rows.
+
+    A row spaced more than `STEP_TOLERANCE` away from the median is an error naming it:
+    replayed one row a step, a gap or a doubled row would run that stretch of the series
+    at the wrong speed.
+    """
+    bars = load_bars(path, field)
+    spacing = np.diff(bars.hours)
+    median = float(np.median(spacing))
+    off = np.abs(spacing - median) > STEP_TOLERANCE * median
+    if off.any():
+        row = int(np.flatnonzero(off)[0]) + 1
+        raise ValueError(
+            f"{field}: replay file {path}: row {row + 2} comes {spacing[row - 1]:g} h after "
+            f"row {row + 1}, but the rows are {median:g} h apart (the median); irregular "
+            f"timestamps cannot set the step length: resample the file or set "
+            f"market.step_hours"
+        )
+    return median
 
 
 class Market:
@@ -213,9 +327,11 @@ class Market:
         self.params = params
         self.rng = rng
         self.loading = loading
-        self.replay = load_price_csv(params.replay_path) if params.replay_path else None
-        if self.replay is not None and params.replay_scale:
-            self.replay = self.replay * (params.initial_price / self.replay[0])
+        self.bars = load_bars(params.replay_path) if params.replay_path else None
+        if self.bars is not None and params.replay_scale:
+            self.bars = self.bars.scaled(params.initial_price / self.bars.close[0])
+        self.replay = None if self.bars is None else self.bars.close
+        self.path: tuple[float, ...] = ()
         start = float(self.replay[0]) if self.replay is not None else params.initial_price
         self.t = 0
         self.log_base = math.log(start)
@@ -241,11 +357,18 @@ class Market:
         return self.replay is not None and self.t >= self.replay.size - 1
 
     def step(self) -> float:
-        """Advance one step and return the new reference price."""
+        """Advance one step and return the new reference price (the bar's close).
+
+        `path` holds the reference prices a replayed bar passes through before its close
+        (see `Bars.path`); it is empty for the random walk and for closes-only files.
+        """
         self.t += 1
         p = self.params
+        self.path = ()
         if self.replay is not None:
-            self.log_base = math.log(self.replay[min(self.t, self.replay.size - 1)])
+            row = min(self.t, self.replay.size - 1)
+            self.log_base = math.log(self.replay[row])
+            bar = self.bars.path(row)
         else:
             z = self.rng.standard_normal()
             jump = 0.0
@@ -256,6 +379,9 @@ class Market:
                 moved += self.loading.move(self.t)
             self.log_base = self._clip(moved)
         self.impact_state *= self._impact_keep
+        if self.replay is not None and bar:
+            moved = self.shock_offset(self.t) + self.impact_state
+            self.path = tuple(math.exp(self._clip(math.log(x) + moved)) for x in bar)
         self.price = self._compose()
         self._remember(self.price)
         return self.price

@@ -64,7 +64,9 @@ class Oracle:
             self.last_update = hour
             return self.price
         moved = abs(reference / self.price - 1.0)
-        due = hour - self.last_update >= p.heartbeat - 1e-9
+        # A feed that updated at this hour follows the rest of the bar (its intrabar
+        # prices and its close); one that did not holds until a heartbeat or deviation.
+        due = hour - self.last_update >= p.heartbeat - 1e-9 or hour == self.last_update
         before = hour - self.step_hours
         stale = self.frozen(before) or self.manipulated(before)
         if due or stale or (p.deviation > 0 and moved >= p.deviation):
