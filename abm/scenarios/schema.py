@@ -266,7 +266,7 @@ ExchangeSection = section_model(
         "treasury": (_money("treasury"), DEFAULTS["treasury"]),
     },
 )
-MarketSection = section_model(
+_MarketFields = section_model(
     MarketParams,
     "market",
     special={
@@ -274,6 +274,19 @@ MarketSection = section_model(
         "market.replay_path": Annotated[str | None, AfterValidator(_check_replay)],
     },
 )
+
+
+class MarketSection(_MarketFields):
+    """The `market` section, its step length resolved (a replay file's spacing when unset),
+    so that a saved or shown scenario says how long its steps are."""
+
+    @model_validator(mode="after")
+    def _resolve_step(self):
+        if self.step_hours is None:
+            self.step_hours = self.to_params().step_hours
+        return self
+
+
 OracleSection = section_model(OracleParams, "oracle")
 TradersSection = section_model(
     TraderParams,
