@@ -350,62 +350,16 @@ def pool_fallback(a: argparse.Namespace, why: str) -> dict[str, Any]:
 
 
 def app_mode(a: argparse.Namespace) -> dict[str, Any]:
-    """Time per rendered frame of the app's page, after the play loop's model steps."""
+    """Time per rendered frame of the app's page, drawn as its play loop draws it."""
     import warnings
 
     warnings.filterwarnings("ignore")
     try:
-        import solara
-        from mesa.visualization.utils import force_update
-
-        import viz.app as app
-        import viz.presets as presets
+        from benchmarks.tabs import frame_costs
     except ImportError as exc:
         return {"skipped": f"viz.app not importable: {exc}"}
-
-    built = []
-    build = presets.build
-
-    def capture(*args, **kwargs):  # the page builds its model itself; keep a handle on it
-        model = build(*args, **kwargs)
-        built.append(model)
-        return model
-
-    presets.build = capture
-    available = presets.names()
-    preset = presets.default_name(available)
-    with Clock() as c:
-        solara.render(app.Page(), handle_error=False)
-    if not built:
-        return {"skipped": "the page did not build a model through viz.presets.build"}
-    model = built[-1]
-    per_frame = int(getattr(app, "RENDER_INTERVAL", 1))
-    log(f"app: preset {preset!r}, {a.frames} frames of {per_frame} steps")
-    frames, steps = [], []
-    for _ in range(a.frames):
-        t = time.perf_counter()
-        for _ in range(per_frame):
-            model.step()
-        steps.append(time.perf_counter() - t)
-        t = time.perf_counter()
-        force_update()  # what Mesa's play loop does after its steps: every subscriber redraws
-        frames.append(time.perf_counter() - t)
-    ordered = sorted(frames)
-    return {
-        "preset": preset,
-        "presets_available": available,
-        "traders": int(model.n_traders),
-        "what": "solara.render(viz.app.Page()); per frame: model steps, then force_update()",
-        "first_render_s": c.wall,
-        "frames": a.frames,
-        "steps_per_frame": per_frame,
-        "frame_ms_median": 1e3 * statistics.median(frames),
-        "frame_ms_p90": 1e3 * ordered[int(0.9 * (len(ordered) - 1))],
-        "frame_ms_max": 1e3 * ordered[-1],
-        "frame_ms_mean": 1e3 * statistics.fmean(frames),
-        "steps_ms_per_frame": 1e3 * statistics.median(steps),
-        "final_step": int(model.steps),
-    }
+    log(f"app: {a.frames} frames")
+    return frame_costs(a.frames)
 
 
 def main(argv: list[str] | None = None) -> None:

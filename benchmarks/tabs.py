@@ -5,12 +5,13 @@ the server's CPU and memory at 1, 10 and 30 playing tabs.
     python -m benchmarks.tabs --quick    # frames, then 1 and 10 tabs, 15 s each
 
 Frames: the app's page rendered with `solara.render`, the model stepped as the play loop
-steps it at "normal" speed, then one redraw (the page's version bumped), on the server's
-CPU alone. Tabs: `solara run viz/app.py --production` and Debian's chromium (Playwright),
-every tab pressing ▶ at normal speed; the step counter of each tab is read at the start
-and the end of the window, the server's CPU time and RSS from /proc (psutil). Chromium
-runs on the same 2 cores, so the tab figures include the browser's drawing cost. Writes
-`benchmarks/tabs.json` and prints a Markdown table.
+steps it at "normal" speed, the last step by the page's Step button (which redraws as
+the play loop does), on the server's CPU alone. Tabs: `solara run viz/app.py
+--production` and Debian's chromium (Playwright), every tab pressing ▶ at normal speed;
+the step counter of each tab is read at the start and the end of the window, the
+server's CPU time and RSS from /proc (psutil). Chromium runs on the same 2 cores, so the
+tab figures include the browser's drawing cost (its CPU is reported beside the server's:
+100 % is one core). Writes `benchmarks/tabs.json` and prints a Markdown table.
 """
 
 from __future__ import annotations
@@ -32,41 +33,60 @@ ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 
 
-def frame_costs(frames: int) -> dict:
-    """Median and p90 wall and CPU milliseconds of one frame of the whole page."""
+def frame_costs(frames: int, preset: str | None = None) -> dict:
+    """Wall and CPU milliseconds of one frame of the whole page, as the play loop draws it.
+
+    `viz.app.Page` rendered with `solara.render`; a frame is the steps of one frame at
+    "normal" speed, the last of them by the page's own Step button, which steps under the
+    render lock and bumps the page's frame counter: the play loop's redraw.
+    """
+    import ipyvuetify as v
     import solara
 
     import viz.app as app
     from viz import presets
     from viz.runner import DEFAULT_SPEED, SPEEDS
 
-    name = presets.default_name(presets.names())
-    model, info = presets.build(name), presets.info(name)
-    version = solara.reactive(0)
+    built = []
+    build = presets.build
 
-    @solara.component
-    def Holder():
-        app.Dashboard(model, info, version=version.value)
+    def capture(*args, **kwargs):  # the page builds its model itself; keep a handle on it
+        built.append(build(*args, **kwargs))
+        return built[-1]
 
-    _, rc = solara.render(Holder(), handle_error=False)
+    presets.build = capture
+    try:
+        name = preset or presets.default_name(presets.names())
+        t = time.perf_counter()
+        _, rc = solara.render(app.Page(), handle_error=False)
+        first_render = time.perf_counter() - t
+    finally:
+        presets.build = build
+    model = built[-1]
+    (step,) = [b for b in rc.find(v.Btn).widgets if str(b.children[0]).startswith("Step (")]
     per_frame = SPEEDS[DEFAULT_SPEED].steps_per_frame
     wall, cpu, step_ms = [], [], []
     for _ in range(frames):
         w, c = time.perf_counter(), time.process_time()
-        for _ in range(per_frame):
+        for _ in range(per_frame - 1):
             model.step()
         s = time.perf_counter()
-        version.value += 1
+        step.click()
         wall.append(time.perf_counter() - w)
         cpu.append(time.process_time() - c)
-        step_ms.append(1e3 * (s - w))
+        step_ms.append(1e3 * (s - w) * per_frame / max(per_frame - 1, 1))
     rc.close()
     q = sorted(wall)
     return {
+        "preset": name,
+        "what": "solara.render(viz.app.Page()); per frame: the steps, the last by Step",
+        "first_render_s": first_render,
         "frames": frames,
         "steps_per_frame": per_frame,
+        "final_step": int(model.steps),
         "frame_ms_median": 1e3 * statistics.median(wall),
         "frame_ms_p90": 1e3 * q[int(0.9 * (len(q) - 1))],
+        "frame_ms_max": 1e3 * q[-1],
         "frame_cpu_ms_median": 1e3 * statistics.median(cpu),
         "steps_ms_median": statistics.median(step_ms),
     }
@@ -91,6 +111,18 @@ def _serve(port: int) -> subprocess.Popen:
 
 def _step(page) -> int:
     return int(re.sub(r"\D", "", page.locator(".abm-step").inner_text()) or 0)
+
+
+def _browser_cpu() -> float:
+    """CPU seconds of the chromium processes this benchmark started (all their pages)."""
+    total = 0.0
+    for proc in psutil.Process().children(recursive=True):
+        try:
+            if "chrom" in proc.name():
+                total += sum(proc.cpu_times()[:2])
+        except psutil.NoSuchProcess:
+            continue
+    return total
 
 
 def room(n_tabs: int, seconds: float, port: int = 8899) -> dict:
@@ -118,8 +150,10 @@ def room(n_tabs: int, seconds: float, port: int = 8899) -> dict:
             time.sleep(3.0)  # every loop running
             start = [_step(p) for p in pages]
             cpu0, t0 = sum(server.cpu_times()[:2]), time.perf_counter()
+            browser0 = _browser_cpu()
             time.sleep(seconds)
             cpu1, t1 = sum(server.cpu_times()[:2]), time.perf_counter()
+            browser1 = _browser_cpu()
             end = [_step(p) for p in pages]
             rss_playing = server.memory_info().rss
             for c in contexts:
@@ -138,6 +172,8 @@ def room(n_tabs: int, seconds: float, port: int = 8899) -> dict:
         "steps_per_s_per_tab_min": min(rates),
         "tabs_advancing": sum(r > 0 for r in rates),
         "server_cpu_percent": 100 * (cpu1 - cpu0) / (t1 - t0),
+        "browser_cpu_percent": 100 * (browser1 - browser0) / (t1 - t0),
+        "machine_load_1min": os.getloadavg()[0],
         "server_rss_mb_idle": rss_idle / 1e6,
         "server_rss_mb_playing": rss_playing / 1e6,
         "server_rss_mb_after_close": rss_after / 1e6,
@@ -162,15 +198,16 @@ def main(argv: list[str] | None = None) -> int:
         f"{f['frame_ms_p90']:.1f} ms; the steps alone {f['steps_ms_median']:.1f} ms\n"
     )
     print(
-        "| tabs | steps/s per tab (median, min) | tabs advancing | server CPU "
+        "| tabs | steps/s per tab (median, min) | tabs advancing | server CPU | browser CPU "
         "| server RSS idle → playing → after close |"
     )
-    print("|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|")
     for r in out["rooms"]:
         print(
             f"| {r['tabs']} | {r['steps_per_s_per_tab_median']:.1f}, "
             f"{r['steps_per_s_per_tab_min']:.1f} "
             f"| {r['tabs_advancing']}/{r['tabs']} | {r['server_cpu_percent']:.0f} % "
+            f"| {r['browser_cpu_percent']:.0f} % "
             f"| {r['server_rss_mb_idle']:.0f} → {r['server_rss_mb_playing']:.0f} → "
             f"{r['server_rss_mb_after_close']:.0f} MB |"
         )

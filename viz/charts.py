@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import io
 import itertools
+import json
 import re
 from collections import defaultdict
 from collections.abc import Callable
 
+import ipyvuetify
 import numpy as np
 import pandas as pd
 import solara
-from solara.components.echarts import EchartsWidget
+import traitlets
 
 from . import data
 from .axes import Ticks, count_ticks, finite_range, money_ticks, nice_ticks, percent_ticks
@@ -68,10 +70,11 @@ class StickyAxis:
 def _pairs(x: np.ndarray, y: np.ndarray, divisor: float = 1.0) -> list:
     """[[x, y], ...] for ECharts, y in the axis unit, rounded, gaps as null."""
     y = np.round(np.asarray(y, dtype=float) / divisor, 4)
-    ys = y.tolist()
+    pairs = np.column_stack((np.asarray(x, dtype=float), y)).tolist()
     if not np.isfinite(y).all():
-        ys = [v if np.isfinite(v) else None for v in ys]
-    return [list(p) for p in zip(x.tolist(), ys, strict=True)]
+        for pair, ok in zip(pairs, np.isfinite(y).tolist(), strict=True):
+            pair[1] = pair[1] if ok else None
+    return pairs
 
 
 def line(name: str, x, y, color: str, t: Ticks, *, dashed=False, width=2.0) -> dict:
@@ -148,14 +151,43 @@ def chart_option(file: str, x_axis: dict, y_axis: dict, series: list[dict], **ex
         "xAxis": x_axis,
         "yAxis": y_axis,
         "series": series,
+        "graphic": [],
         **extra,
     }
 
 
-class ChartWidget(EchartsWidget):
-    """Solara's ECharts widget, but it skips a chart taken off the page before it drew."""
+class ChartWidget(ipyvuetify.VuetifyTemplate):
+    """An ECharts chart whose option travels as one JSON string.
+
+    A nested option dict (thousands of [x, y] lists) is walked on the server by the
+    renderer for child elements, compared deeply, validated and scanned for binary buffers
+    every frame; a string is compared and sent as it is, and an unchanged chart sends
+    nothing. The browser parses it, skips a chart taken off the page before it drew, and
+    holds back redraws while its tab is hidden.
+    """
 
     template_file = (__file__, "echart.vue")
+    option_json = traitlets.Unicode("{}").tag(sync=True)
+    attributes = traitlets.Dict(default_value=None, allow_none=True).tag(sync=True)
+    responsive = traitlets.Bool(False).tag(sync=True)
+    cdn = traitlets.Unicode(None, allow_none=True).tag(sync=True)
+
+    @traitlets.default("cdn")
+    def _cdn(self):
+        import solara.settings
+
+        return None if solara.settings.assets.proxy else solara.settings.assets.cdn
+
+
+def _plain(x):
+    """numpy scalars as Python numbers, for json."""
+    if isinstance(x, np.generic):
+        return x.item()
+    raise TypeError(f"{type(x).__name__} in a chart option")
+
+
+def as_json(option: dict) -> str:
+    return json.dumps(option, separators=(",", ":"), allow_nan=False, default=_plain)
 
 
 def slug(title: str) -> str:
@@ -168,15 +200,21 @@ def csv_text(frame: pd.DataFrame, columns: list[str]) -> str:
     return out.getvalue()
 
 
-@solara.component
 def EChart(
     title: str, option: dict, csv: Callable[[], str], caption: str = "", height: str = HEIGHT
 ):
     """One chart: its title, the chart, a CSV download and a caption.
 
-    The download gets one function for the chart's life that calls the latest `csv`: a
-    new function every frame would make the download widget start a thread every frame.
+    The option goes on as JSON text, so no element below holds the nested dict.
     """
+    return ChartCard(title, as_json(option), csv, caption, height)
+
+
+@solara.component
+def ChartCard(title: str, option_json: str, csv: Callable[[], str], caption: str, height: str):
+    """The chart's card. The download gets one function for the chart's life that calls
+    the latest `csv`: a new function every frame would make the download widget start a
+    thread every frame."""
     latest = solara.use_ref(csv)
     latest.current = csv
     data_now = solara.use_memo(lambda: lambda: latest.current(), [])
@@ -187,7 +225,7 @@ def EChart(
                 data_now, filename=f"{slug(title)}.csv", label="CSV", mime_type="text/csv"
             )
         ChartWidget.element(
-            option=option,
+            option_json=option_json,
             attributes={"style": f"height: {height}; width: 100%;", "class": "abm-echart"},
             responsive=True,
         )

@@ -57,10 +57,12 @@ def parse_step(text: str | None) -> Parsed:
 
 
 def step_length(model) -> str:
-    """One step in words: 'one hour', '4 hours', '1 day'."""
+    """One step in words: 'one hour', '4 hours', 'one day', '15 minutes'."""
     hours = float(model.exchange.market.params.step_hours)
     if hours == 1:
         return "one hour"
+    if hours < 1:
+        return f"{hours * 60:g} minutes"
     if hours % 24 == 0:
         days = int(hours // 24)
         return "one day" if days == 1 else f"{days} days"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html as html_mod
 import itertools
+import json
 import re
 import threading
 from contextlib import nullcontext
@@ -18,13 +19,12 @@ import solara
 from mesa.visualization import Slider
 from mesa.visualization.solara_viz import _check_model_params
 from mesa.visualization.utils import force_update
-from solara.components.echarts import EchartsWidget
 from solara.components.file_download import FileDownloadWidget
 
 import viz.app as app
 from abm.agents.traders import Trader
 from abm.model import ExchangeModel
-from viz import axes, charts, compare, controls, data, governance, health, presets
+from viz import axes, charts, compare, controls, data, governance, health, presets, runner
 from viz.charts import CHARTS, Charts, LeverageChart
 from viz.compare import ComparePanel
 from viz.events import EventFeed, describe, feed_lines
@@ -331,7 +331,7 @@ def test_explainer_finds_a_real_liquidation_and_its_cover(crash_model):
 
 # -- charts -----------------------------------------------------------------------------
 def options(rc) -> list[dict]:
-    return [w.option for w in rc.find(EchartsWidget).widgets]
+    return [json.loads(w.option_json) for w in rc.find(charts.ChartWidget).widgets]
 
 
 def test_leverage_histogram_has_one_bar_per_bin(crash_model):
@@ -808,6 +808,84 @@ def test_the_player_stops_at_the_step_it_was_sent_to(fresh_model):
     assert frames[-1] == 7
 
 
+def _labels(rc) -> set[str]:
+    return {
+        "".join(str(c) for c in b.children if isinstance(c, str)) for b in rc.find(v.Btn).widgets
+    }
+
+
+def test_run_controls_speak_a_classes_words_not_mesas():
+    rc = _page()
+    assert {"▶ Play", "Step (one hour)", "Reset", "slow", "normal", "fast", "Go"} <= _labels(rc)
+    assert rc.find(v.TextField, label="Go to step").widgets
+    shown = " ".join(_labels(rc)) + " ".join(w.label or "" for w in rc.find(v.Slider).widgets)
+    shown += " ".join(texts(rc, "abm-caption"))
+    for jargon in ("Play Interval", "Render Interval", "Use Threads"):
+        assert jargon not in shown
+    assert "10 steps a second at most" in texts(rc, "abm-caption")
+
+
+@pytest.mark.parametrize(
+    ("hours", "words"), [(1, "one hour"), (4, "4 hours"), (24, "one day"), (0.25, "15 minutes")]
+)
+def test_the_step_button_names_one_steps_length(hours, words):
+    m = ExchangeModel(rng=3, n_traders=60, governance_enabled=False, market={"step_hours": hours})
+    assert controls.step_length(m) == words
+
+
+def _players_done() -> None:
+    for t in threading.enumerate():
+        if t.name == "abm-player":
+            t.join(timeout=120)
+
+
+def test_go_to_a_step_plays_there_and_back_from_the_start():
+    rc = _page()
+    box = rc.find(v.TextField, label="Go to step").widget
+    box.v_model = "40"
+    _button(rc, "Go").click()
+    _players_done()
+    assert _step_shown(rc) == "Step 40"
+    assert _labels(rc) >= {"▶ Play"}  # it stopped there by itself
+    box.v_model = "12"  # back: the same run again from step 0
+    _button(rc, "Go").click()
+    _players_done()
+    assert _step_shown(rc) == "Step 12"
+    box.v_model = "twelve"
+    _button(rc, "Go").click()
+    assert box.error and box.messages[0].startswith("The step to go to must be a whole number")
+    assert _step_shown(rc) == "Step 12"
+
+
+def test_go_to_the_crash_stops_on_the_crash_step():
+    rc = _page()
+    (picker,) = [w for w in rc.find(v.Select).widgets if w.label == "Preset"]
+    picker.v_model = presets.titles(presets.names())["flash_crash"]
+    (at,) = controls.crash_steps(presets.build("flash_crash"))
+    _button(rc, f"Go to the crash (step {at})").click()
+    _players_done()
+    assert _step_shown(rc) == f"Step {at}"
+
+
+def test_pause_stops_the_loop_before_the_next_step(fresh_model):
+    """Pause sets the stop flag; the loop checks it before every step, mid-batch too."""
+    step = fresh_model.step
+
+    def step_then_pause():
+        step()
+        if fresh_model.steps == 3:
+            player.stop.set()
+
+    fresh_model.step = step_then_pause
+    frames = []
+    player = Player(
+        fresh_model, lambda: frames.append(fresh_model.steps), nullcontext(), SPEEDS["fast"]
+    )
+    player.start().thread.join(timeout=60)
+    assert fresh_model.steps == 3
+    assert frames == [3]  # the page redraws once, at the step it stopped on
+
+
 # -- partial liquidations and proposal counts -------------------------------------------
 def test_a_partial_liquidation_is_worded_as_the_part_closed_of_a_bigger_position():
     e = liquidation(4, notional=2_000.0, position_notional=10_000.0, partial=True, shortfall=0.0)
@@ -903,3 +981,60 @@ def test_glossary_terms_carry_their_definition_as_a_tooltip_once():
     assert {"margin", "maintenance margin", "bankruptcy price", "ADL", "socialised loss"} <= set(
         GLOSSARY
     )
+
+
+# -- the cost of a frame (counts, not clocks: frame times are in benchmarks/tabs.py) -----
+def test_a_frame_redraws_the_dashboard_and_controls_but_not_the_settings(monkeypatch):
+    ran = []
+
+    def spy(component):
+        body = component.f
+        monkeypatch.setattr(
+            component, "f", lambda *a, **k: ran.append(body.__name__) or body(*a, **k)
+        )
+
+    for component in (
+        app.Page,
+        app.Settings,
+        app.PresetPicker,
+        app.Dashboard,
+        controls.PlayControls,
+    ):
+        spy(component)
+    rc = _page()
+    ran.clear()
+    _button(rc, "Step (one hour)").click()
+    assert _step_shown(rc) == "Step 1"
+    assert sorted(set(ran)) == ["Dashboard", "PlayControls"]
+
+
+def test_a_chart_travels_as_json_text_with_gaps_as_null():
+    frame = data.model_frame(ExchangeModel(rng=3, n_traders=120, governance_enabled=False))
+    frame.loc[0, "fund_to_oi"] = np.nan
+    text = charts.as_json(charts.fund_ratio_option(frame, 0.05))
+    assert "NaN" not in text
+    (ratio, _) = json.loads(text)["series"]
+    assert ratio["data"][0] == [0.0, None]
+    assert charts.as_json({"n": np.int64(3), "x": np.float32(0.5)}) == '{"n":3,"x":0.5}'
+
+
+def test_an_unchanged_chart_keeps_its_text_so_nothing_is_sent(fresh_model):
+    _, rc = solara.render(LeverageChart(fresh_model), handle_error=False)
+    (widget,) = rc.find(charts.ChartWidget).widgets
+    sent = []
+    widget.observe(lambda change: sent.append(change), names="option_json")
+    force_update()
+    assert sent == []
+    fresh_model.step()
+    force_update()
+    assert len(sent) <= 1
+
+
+@pytest.mark.parametrize("tabs", [1, 6, 7, 10, 30])
+def test_many_tabs_redraw_less_often_at_the_same_steps_a_second(tabs):
+    for speed in SPEEDS.values():
+        steps, seconds = runner.pace(speed, tabs)
+        assert steps / seconds == pytest.approx(speed.steps_per_second)
+        assert seconds >= speed.frame_seconds
+        assert (seconds == speed.frame_seconds) == (tabs <= runner.FULL_RATE_TABS)
+    assert runner.pace(SPEEDS["normal"], 30) == (25, 2.5)
