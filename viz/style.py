@@ -66,7 +66,8 @@ CSS = """
 .abm-waiting .v-label { color: #1565c0 !important; font-weight: 600; }
 .abm-setting .v-input__slot { margin-bottom: 0; }
 .abm-setting .v-messages { min-height: 0; }
-.abm-setting .v-label { font-size: 14px; white-space: normal; max-width: 55%; }
+.abm-setting .v-label { font-size: 14px; white-space: normal; }
+.abm-setting .v-input__slider .v-label { max-width: 55%; }
 .abm-side .v-card__title { font-size: 17px; padding: 10px 14px 4px 14px; }
 .abm-side .v-card__text { padding: 4px 14px 10px 14px; }
 .abm-echart { min-height: 220px; }

@@ -90,13 +90,19 @@ def test_step_advances_one_step_and_changes_the_fund_chart(page: Page, app_url: 
     assert errors == []
 
 
-def test_play_then_pause_stops_at_once(page: Page, app_url: str):
-    errors = open_app(page, app_url)
+def test_play_then_pause_stops_at_once(page: Page, app_server):
+    errors = open_app(page, app_server.url)
     button(page, "▶ Play").click()
     expect(step_display(page)).not_to_have_text("Step 0", timeout=ACT)
     button(page, "❚❚ Pause").click()
     expect(button(page, "▶ Play")).to_be_visible(timeout=ACT)
     paused_at = shown_step(page)
+    # the server's model stopped on the step the page shows: no step after the click
+    poll(
+        lambda: app_server.log_lines(f"model stopped at step {paused_at}: paused"),
+        30,
+        f"'model stopped at step {paused_at}: paused' in the server log",
+    )
     expect(step_button(page)).to_be_enabled()
     step_button(page).click()
     expect(step_display(page)).to_have_text(f"Step {paused_at + 1}", timeout=ACT)
@@ -231,3 +237,50 @@ def test_compare_mode_shows_two_funds_for_two_penalty_splits(page: Page, app_url
     expect(page.locator(".abm-compare-a")).to_contain_text("A: fund's share of the penalty 20 %")
     expect(page.locator(".abm-compare-b")).to_contain_text("B: fund's share of the penalty 80 %")
     assert errors == []
+
+
+def _covered(page: Page, selector: str) -> bool:
+    """Whether something else is drawn over the centre of the element."""
+    return page.evaluate(
+        """(sel) => {
+            const el = document.querySelector(sel);
+            const r = el.getBoundingClientRect();
+            const top = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+            return !(top && el.contains(top));
+        }""",
+        selector,
+    )
+
+
+def test_the_fund_is_above_the_fold_on_a_projector_and_nothing_covers_it(browser, app_url):
+    context = browser.new_context(viewport={"width": 1024, "height": 768})
+    page = context.new_page()
+    errors = open_app(page, app_url)
+    fund = chart(page, "Insurance fund")
+    expect(fund.locator("canvas")).to_have_count(1, timeout=LOAD)
+    box = fund.locator(".abm-echart").bounding_box()
+    assert box["y"] >= 0 and box["y"] + box["height"] <= 768, box
+    assert page.locator(".abm-health").bounding_box()["y"] < 200
+    expect(page.get_by_text("This website runs on")).to_have_count(0)
+    assert not _covered(page, ".abm-echart")
+    assert not _covered(page, ".abm-health")
+    assert errors == []
+    context.close()
+
+
+def test_on_a_phone_the_controls_stack_above_the_charts_and_nothing_covers_them(browser, app_url):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = context.new_page()
+    errors = open_app(page, app_url)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scroll
+    side, main = page.locator(".abm-side").bounding_box(), page.locator(".abm-main").bounding_box()
+    assert side["width"] >= 350 and main["width"] >= 350
+    assert side["y"] + side["height"] <= main["y"] + 1  # stacked, not side by side
+    expect(page.locator(".v-navigation-drawer:visible")).to_have_count(0)
+    assert not _covered(page, ".abm-controls")
+    step_button(page).click()
+    expect(step_display(page)).to_have_text("Step 1", timeout=ACT)
+    page.locator(".abm-health").scroll_into_view_if_needed()
+    assert not _covered(page, ".abm-health")
+    assert errors == []
+    context.close()
