@@ -15,6 +15,7 @@ from itertools import pairwise
 
 from .funding import FUNDING_RULES
 from .mark import MARK_PRICES
+from .ranges import check_fields, check_range, ranged
 
 WATERFALL_STAGES = ("insurance_fund", "lp_vault", "adl", "socialized", "socialized_funding")
 DEFAULT_WATERFALL = WATERFALL_STAGES[:4]
@@ -30,29 +31,6 @@ FUND_TARGET_BASES = ("open_interest", "tvl")
 fund and traders' margins), the source article's "target fund size relative to TVL"."""
 
 
-def check_range(
-    name: str,
-    value: float,
-    lo: float,
-    hi: float,
-    *,
-    lo_open: bool = False,
-    hi_open: bool = False,
-) -> float:
-    """Return `value` as a float, or raise a ValueError that names the field and its range."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number, got {value!r}") from None
-    below = v <= lo if lo_open else v < lo
-    above = v >= hi if hi_open else v > hi
-    if math.isnan(v) or below or above:
-        left = "(" if lo_open else "["
-        right = ")" if hi_open else "]"
-        raise ValueError(f"{name} must be in {left}{lo:g}, {hi:g}{right}, got {value!r}")
-    return v
-
-
 def bracket_value(tiers: tuple[tuple[float, float], ...], notional: float, default: float):
     """The value of the bracket holding `notional` (brackets start at their floor)."""
     value = default
@@ -66,48 +44,48 @@ def bracket_value(tiers: tuple[tuple[float, float], ...], notional: float, defau
 class ExchangeParams:
     """Protocol rules of one perpetual market. Governable fields are marked in `GOVERNABLE`."""
 
-    initial_margin: float = 0.05
-    maintenance_margin: float = 0.025
+    initial_margin: float = ranged(0.05, "(0, 1]")
+    maintenance_margin: float = ranged(0.025, "(0, 1]")
     mm_tiers: tuple[tuple[float, float], ...] = ()
     im_tiers: tuple[tuple[float, float], ...] = ()
-    taker_fee: float = 0.0005
-    borrow_rate: float = 0.00001
+    taker_fee: float = ranged(0.0005, "[0, 0.05]")
+    borrow_rate: float = ranged(0.00001, "[0, 0.01]")
     """Per hour, on notional."""
-    fund_fee_share: float = 0.20
-    treasury_fee_share: float = 0.10
-    penalty_rate: float = 0.015
-    penalty_fund_share: float = 0.50
+    fund_fee_share: float = ranged(0.20, "[0, 1]")
+    treasury_fee_share: float = ranged(0.10, "[0, 1]")
+    penalty_rate: float = ranged(0.015, "[0, 0.5]")
+    penalty_fund_share: float = ranged(0.50, "[0, 1]")
     bankrupt_penalty_to_liquidator: bool = False
     liquidation_path: str = "keeper"
-    keeper_fee: float = 0.0
+    keeper_fee: float = ranged(0.0, "[0, 1e6]")
     engine_liquidates: bool = True
-    backstop_ratio: float = 2.0 / 3.0
-    fill_spread_mult: float = 1.5
-    slice_notional: float = math.inf
-    slice_fraction: float = 1.0
-    slice_cooldown_seconds: float = 0.0
-    half_spread: float = 0.0002
-    slippage: float = 0.1
+    backstop_ratio: float = ranged(2.0 / 3.0, "[0, 1]")
+    fill_spread_mult: float = ranged(1.5, "[0, 100]")
+    slice_notional: float = ranged(math.inf, "[0, inf]")
+    slice_fraction: float = ranged(1.0, "(0, 1]")
+    slice_cooldown_seconds: float = ranged(0.0, "[0, 1e7]")
+    half_spread: float = ranged(0.0002, "[0, 0.1]")
+    slippage: float = ranged(0.1, "[0, 100]")
     partial_liquidation: bool = True
-    min_partial_notional: float = 1_000.0
+    min_partial_notional: float = ranged(1_000.0, "[0, inf]")
     waterfall: tuple[str, ...] = DEFAULT_WATERFALL
-    vault_floor: float = 0.10
-    max_oi_to_vault: float = 2.0
-    fund_cover_cap: float = math.inf
-    fund_cover_cap_total: float = math.inf
+    vault_floor: float = ranged(0.10, "[0, 10]")
+    max_oi_to_vault: float = ranged(2.0, "(0, 1000]")
+    fund_cover_cap: float = ranged(math.inf, "[0, inf]")
+    fund_cover_cap_total: float = ranged(math.inf, "[0, inf]")
     adl_ranking: str = "bitmex"
     adl_price: str = "bankruptcy"
-    adl_pnl_to_pool_max: float = math.inf
-    adl_pnl_to_pool_target: float = math.inf
-    halt_hours: float = 24.0
-    fund_target: float = 0.05
+    adl_pnl_to_pool_max: float = ranged(math.inf, "(0, inf]")
+    adl_pnl_to_pool_target: float = ranged(math.inf, "(0, inf]")
+    halt_hours: float = ranged(24.0, "[0, 1e6]")
+    fund_target: float = ranged(0.05, "[0, 10]")
     fund_target_basis: str = "open_interest"
     venue: str = "custom"
     funding_rule: str = "none"
-    settle_hours: float = 0.0
+    settle_hours: float = ranged(0.0, "[0, 1e6]")
     """How often every position settles its accrued funding and borrow fee (0: every step)."""
     mark_price: str = "oracle"
-    mark_basis_hours: float = 1.0
+    mark_basis_hours: float = ranged(1.0, "[0, 10000]")
 
     GOVERNABLE = (
         "penalty_rate",
@@ -133,8 +111,7 @@ class ExchangeParams:
         return 1.0 - self.fund_fee_share - self.treasury_fee_share
 
     def validate(self) -> None:
-        check_range("initial_margin", self.initial_margin, 0.0, 1.0, lo_open=True)
-        check_range("maintenance_margin", self.maintenance_margin, 0.0, 1.0, lo_open=True)
+        check_fields(self)
         if self.maintenance_margin >= self.initial_margin:
             raise ValueError(
                 f"maintenance_margin must be below initial_margin ({self.initial_margin:g}), "
@@ -146,39 +123,16 @@ class ExchangeParams:
         for i, (_, rate) in enumerate(self.mm_tiers):
             check_range(f"mm_tiers[{i}] rate", rate, 0.0, 1.0, lo_open=True, hi_open=True)
         self._check_im_tiers()
-        check_range("taker_fee", self.taker_fee, 0.0, 0.05)
         if self.taker_fee * self.max_leverage >= 1.0:
             raise ValueError(
                 f"taker_fee × max leverage must be below 1 (the opening fee would exceed the "
                 f"collateral), got {self.taker_fee:g} × {self.max_leverage:g}"
             )
-        check_range("borrow_rate", self.borrow_rate, 0.0, 0.01)
-        check_range("fund_fee_share", self.fund_fee_share, 0.0, 1.0)
-        check_range("treasury_fee_share", self.treasury_fee_share, 0.0, 1.0)
         if self.fund_fee_share + self.treasury_fee_share > 1.0 + 1e-12:
             raise ValueError(
                 "fund_fee_share + treasury_fee_share must be in [0, 1], got "
                 f"{self.fund_fee_share + self.treasury_fee_share:g}"
             )
-        check_range("penalty_rate", self.penalty_rate, 0.0, 0.5)
-        check_range("penalty_fund_share", self.penalty_fund_share, 0.0, 1.0)
-        check_range("half_spread", self.half_spread, 0.0, 0.1)
-        check_range("slippage", self.slippage, 0.0, 100.0)
-        check_range("min_partial_notional", self.min_partial_notional, 0.0, math.inf)
-        check_range("vault_floor", self.vault_floor, 0.0, 10.0)
-        check_range("max_oi_to_vault", self.max_oi_to_vault, 0.0, 1000.0, lo_open=True)
-        check_range("fund_cover_cap", self.fund_cover_cap, 0.0, math.inf)
-        check_range("fund_cover_cap_total", self.fund_cover_cap_total, 0.0, math.inf)
-        check_range("keeper_fee", self.keeper_fee, 0.0, 1e6)
-        check_range("backstop_ratio", self.backstop_ratio, 0.0, 1.0)
-        check_range("fill_spread_mult", self.fill_spread_mult, 0.0, 100.0)
-        check_range("slice_notional", self.slice_notional, 0.0, math.inf)
-        check_range("slice_fraction", self.slice_fraction, 0.0, 1.0, lo_open=True)
-        check_range("slice_cooldown_seconds", self.slice_cooldown_seconds, 0.0, 1e7)
-        check_range("adl_pnl_to_pool_max", self.adl_pnl_to_pool_max, 0.0, math.inf, lo_open=True)
-        check_range(
-            "adl_pnl_to_pool_target", self.adl_pnl_to_pool_target, 0.0, math.inf, lo_open=True
-        )
         if self.adl_pnl_to_pool_target > self.adl_pnl_to_pool_max:
             raise ValueError(
                 "adl_pnl_to_pool_target must not exceed adl_pnl_to_pool_max "
@@ -195,10 +149,6 @@ class ExchangeParams:
         ):
             if value not in allowed:
                 raise ValueError(f"{name} must be one of {list(allowed)}, got {value!r}")
-        check_range("halt_hours", self.halt_hours, 0, 1_000_000)
-        check_range("settle_hours", self.settle_hours, 0, 1_000_000)
-        check_range("mark_basis_hours", self.mark_basis_hours, 0, 10_000)
-        check_range("fund_target", self.fund_target, 0.0, 10.0)
         unknown = [s for s in self.waterfall if s not in WATERFALL_STAGES]
         if unknown or len(set(self.waterfall)) != len(self.waterfall):
             raise ValueError(

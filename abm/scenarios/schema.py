@@ -47,6 +47,7 @@ from ..exchange.params import (
     ExchangeParams,
     check_range,
 )
+from ..exchange.ranges import Range, field_range
 from ..governance.params import GovernanceParams
 from ..params import DEFAULTS
 from .errors import ScenarioError
@@ -171,6 +172,8 @@ def section_model(
     for f in dc_fields:
         tp = hints[f.name]
         ann = _pyd_type(tp, f"{path}.{f.name}", special)
+        if (allowed := field_range(f)) is not None:
+            ann = Annotated[ann, AfterValidator(_in_range(allowed))]
         if f.default is not dataclasses.MISSING:
             default = Field(default_factory=lambda v=f.default: _plain(v))
         elif f.default_factory is not dataclasses.MISSING:
@@ -203,6 +206,17 @@ def section_model(
     )
     model.to_params = to_params
     return model
+
+
+def _in_range(allowed: Range) -> Callable[[Any], Any]:
+    """A field's own range, checked where pydantic knows the field's whole path."""
+
+    def check(v):
+        if problem := allowed.problem(v):
+            raise PydanticCustomError("scenario_rule", "{text}", {"sep": " ", "text": problem})
+        return v
+
+    return check
 
 
 # -- ranges for the fields that are not in any dataclass --------------------------------
