@@ -126,3 +126,23 @@ def test_a_sweep_grid_takes_a_list_of_venue_names():
     base = load_scenario("flash_crash")
     for name in NAMED:
         assert effective(load_scenario(base, {"exchange.venue": name})) == venue_fields(name)
+
+
+def test_a_venue_sweep_has_one_aggregate_row_per_venue_on_common_seeds():
+    from abm.batch import run_sweep
+
+    small = {"traders.count": 60, "governance.n_voters": 20, "lps.count": 3}
+    fixed = {**small, "governance.enabled": False}
+    grid = {"exchange.venue": ["gmx_v2", "binance"]}
+    result = run_sweep("flash_crash", grid, seeds=2, steps=30, overrides=fixed)
+    runs = result.runs
+    assert result.aggregate["exchange.venue"].tolist() == ["gmx_v2", "binance"]
+    assert runs["exchange.venue"].tolist() == ["gmx_v2"] * 2 + ["binance"] * 2
+    assert runs.groupby("exchange.venue")["seed"].apply(list).to_dict() == {
+        "binance": [1, 2],
+        "gmx_v2": [1, 2],
+    }
+    # a venue's point is the venue preset's run on the same seed
+    one = run_sweep("venue_binance", {}, seeds=1, steps=30, overrides=small).runs.iloc[0]
+    row = runs[(runs["exchange.venue"] == "binance") & (runs["seed"] == 1)].iloc[0]
+    assert row["final_fund"] == one["final_fund"] and row["liquidations"] == one["liquidations"]
