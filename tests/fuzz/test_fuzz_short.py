@@ -3,13 +3,14 @@
 import pytest
 
 import abm.scenarios  # noqa: F401  (registers the model's scenario resolver)
-from benchmarks.fuzz import CI_SPACE, Config, Tally, fuzz, run_config
+from abm import ScenarioError
+from benchmarks.fuzz import Config, Tally, build, fuzz, run_config
 
 pytestmark = pytest.mark.slow
 
 
 def test_random_valid_configurations_keep_every_invariant():
-    tally = fuzz(2_500, profile="fuzz-ci", space=CI_SPACE, max_steps=300)
+    tally = fuzz(2_500, profile="fuzz-ci", max_steps=300)
     assert tally.steps >= 2_500
     assert tally.configs >= 10
     assert tally.checks == 4 * (tally.steps + tally.configs)
@@ -32,3 +33,46 @@ def test_the_fuzzer_catches_a_broken_invariant_and_gives_a_reproducer(monkeypatc
     assert failure["reproducer"] == (
         "abm run calm --seed 4 --steps 20 --check --set traders.activity=1.0 --set traders.count=30"
     )
+
+
+LOW_MARGIN = {"exchange.initial_margin": 0.01, "exchange.maintenance_margin": 0.005}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({**LOW_MARGIN, "exchange.taker_fee": 0.02}, r"taker_fee × max leverage must be below 1"),
+        ({"market.annual_vol": 20.0, "market.step_hours": 8760.0}, r"annual_vol must be in"),
+    ],
+)
+def test_corners_that_cannot_work_are_refused_naming_the_field(overrides, message):
+    with pytest.raises(ScenarioError, match=message):
+        build(Config("calm", overrides, 0, 1))
+
+
+@pytest.mark.parametrize(
+    ("preset", "overrides"),
+    [
+        ("calm", {**LOW_MARGIN, "exchange.taker_fee": 0.0099}),
+        ("calm", {"exchange.taker_fee": 0.05, "exchange.initial_margin": 0.1}),
+        ("calm", {"market.annual_vol": 1.0, "market.step_hours": 8760.0}),
+        ("flash_crash", {"market.depth": 10_000.0}),
+        ("flash_crash", {"market.depth": 1.0, "market.impact": 1000.0}),
+        (
+            "liquidation_cascade",
+            {
+                "market.annual_vol": 20.0,
+                "exchange.initial_margin": 0.001,
+                "exchange.maintenance_margin": 0.0005,
+            },
+        ),
+    ],
+)
+def test_corners_the_suite_once_left_out_run_with_every_invariant(preset, overrides):
+    """Fee × leverage and extreme price settings the schema accepts keep every invariant
+    after every step."""
+    tally = Tally()
+    traders = {"traders.count": 40, "traders.activity": 1.0}
+    run_config(Config(preset, {**traders, **overrides}, seed=5, steps=150), tally)
+    assert tally.steps > 0
+    assert tally.failed_runs == 0, tally.failures
