@@ -57,7 +57,7 @@ def test_a_median_or_one_step_fair_price_marks_through_the_wick(rule):
 
 def test_a_longer_basis_average_lets_part_of_an_index_wick_through():
     # five basis samples 0, 0, 0, 0, 8: the fair price is 92 + 1.6
-    ex, marks, liquidations = run_through_wick("fair_price", basis_hours=8.0)
+    _, marks, liquidations = run_through_wick("fair_price", basis_hours=8.0)
     assert marks[4] == pytest.approx(93.6)
     assert liquidations == 1
 
