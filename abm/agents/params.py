@@ -13,7 +13,7 @@ import numpy as np
 from ..exchange.params import check_range
 from .initial_book import InitialBook
 
-STYLES = ("noise", "momentum", "mean_reversion", "gambler")
+STYLES = ("noise", "momentum", "mean_reversion", "gambler", "basis")
 
 
 @dataclass
@@ -39,6 +39,7 @@ class TraderParams:
             "momentum": 6.0,
             "mean_reversion": 4.0,
             "gambler": 16.0,
+            "basis": 3.0,
         }
     )
     leverage_sigma: float = 0.35
@@ -52,6 +53,9 @@ class TraderParams:
     appetite: float = 1.0
     appetite_sensitivity: float = 0.3
     exit_after_loss: float = 0.5
+    funding_tolerance: float = 0.25
+    """A holder on the paying side closes once the funding it expects to pay until its
+    planned exit exceeds this share of its position's equity."""
     arrival_rate: float = 0.5
     min_wallet: float = 50.0
     initial_book: InitialBook = field(default_factory=InitialBook)
@@ -85,6 +89,7 @@ class TraderParams:
         check_range("leverage_appetite", self.appetite, 0.0, 10.0, lo_open=True)
         check_range("traders.appetite_sensitivity", self.appetite_sensitivity, 0.0, 5.0)
         check_range("traders.exit_after_loss", self.exit_after_loss, 0.0, 1.0)
+        check_range("traders.funding_tolerance", self.funding_tolerance, 0.0, 100.0)
         check_range("traders.arrival_rate", self.arrival_rate, 0.0, 1e6)
         check_range("traders.min_wallet", self.min_wallet, 0.0, 1e12)
 

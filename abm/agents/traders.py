@@ -1,9 +1,11 @@
 """Leveraged traders: they choose a side, a size, a leverage and a holding time.
 
-Four styles share one class: noise traders pick a side at random, momentum traders
+Five styles share one class: noise traders pick a side at random, momentum traders
 follow the last day's return, mean-reverters bet against the deviation from the two-day
-mean, gamblers take near-maximum leverage. Leverage appetite rises with fund health
-(a strong fund gives confidence); traders who suffer ADL or a socialised loss may leave.
+mean, gamblers take near-maximum leverage, basis traders take the side that receives
+funding. Every holder weighs the funding it pays in deciding how long to hold. Leverage
+appetite rises with fund health (a strong fund gives confidence); traders who suffer ADL
+or a socialised loss may leave.
 
 Traders choose when they next look at the market; all traders due in a step decide
 together in `act`, one vectorised pass, and trade through the exchange's batch orders.
@@ -42,6 +44,7 @@ class TraderState:
 
 
 MOMENTUM, MEAN_REVERSION = STYLES.index("momentum"), STYLES.index("mean_reversion")
+BASIS = STYLES.index("basis")
 STYLE_DTYPE = pd.CategoricalDtype(STYLES)
 
 
@@ -125,14 +128,25 @@ def trader_columns(model) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     }
 
 
+def _bled(ex, tp, st, slots: np.ndarray, size: np.ndarray, now: int) -> np.ndarray:
+    """Holders whose funding until their planned exit, at the last rate, would cost more
+    than `funding_tolerance` of their position's equity."""
+    hours_left = np.maximum(st.opened_at[slots] + st.hold_for[slots] - now, 1) * ex.clock.step_hours
+    cost = ex.funding_rate * size * ex.mark * hours_left
+    equity = risk.equity(ex.margins()[slots], size, ex.book.entry[slots], ex.mark)
+    return cost > tp.funding_tolerance * np.maximum(equity, 0.0)
+
+
 def act(model, slots: np.ndarray) -> None:
     """Every trader in `slots` decides and acts, then chooses when to look again.
 
     Rules, per trader: after an ADL or a socialised loss it may leave; a holder closes
-    when its holding time is up or its signal turns against it, and otherwise sometimes
-    adds to a winner or halves a loser; a flat trader with money opens a position on its
-    signal's side (noise traders and gamblers toss a coin) at its leverage, scaled by
-    appetite and by confidence in the insurance fund; a flat trader without money leaves.
+    when its holding time is up, its signal turns against it or the funding it would pay
+    until then exceeds `funding_tolerance` of its equity, and otherwise sometimes adds to
+    a winner or halves a loser; a flat trader with money opens a position on its signal's
+    side (noise traders and gamblers toss a coin; basis traders take the side that
+    receives funding, and wait while none is paid) at its leverage, scaled by appetite and
+    by confidence in the insurance fund; a flat trader without money leaves.
     """
     ex, tp, st = model.exchange, model.trader_params, model.trader_state
     book, rng, now = ex.book, model.trader_rng, step_of(model)
@@ -153,18 +167,22 @@ def act(model, slots: np.ndarray) -> None:
     signal[style == MEAN_REVERSION] = -ex.market.deviation_from_mean(
         clock.steps(tp.reversion_window, minimum=2)
     )
+    rate = ex.funding_rate
+    signal[style == BASIS] = -rate
     direction = np.sign(signal)
 
     holding = (size != 0) & ~leave
     flipped = (direction != 0) & (direction != np.sign(size))
     close = holding & ((now - st.opened_at[slots] >= st.hold_for[slots]) | flipped)
+    if rate != 0:
+        close |= holding & _bled(ex, tp, st, slots, size, now)
     adjust = holding & ~close & (rng.random(n) < tp.adjust)
     winning = size * (ex.mark - book.entry[slots]) >= 0
     add = adjust & winning & (wallet >= tp.min_wallet)
     halve = adjust & ~winning
     flat = (size == 0) & ~leave
     broke = flat & (wallet < tp.min_wallet)
-    opening = flat & ~broke
+    opening = flat & ~broke & ~((style == BASIS) & (direction == 0))
 
     confidence = min(model.fund_confidence, 2.0)
     appetite = tp.appetite * (1.0 + tp.appetite_sensitivity * (confidence - 1.0))
