@@ -158,27 +158,32 @@ def _alive(pid: int) -> bool:
 
 
 def remove_dead_temporaries(out: Path) -> None:
-    """Remove the ``.NAME.tmp-PID-*`` folders that killed writers of `out` left behind."""
+    """Remove the ``.NAME.tmp-PID-*`` and ``.NAME.old-PID-*`` folders that killed writers
+    of `out` left behind (a new folder not yet in place, or a replaced one not yet gone)."""
     if not out.parent.is_dir():
         return
-    for tmp in out.parent.glob(f".{out.name}.tmp-*"):
-        pid = tmp.name.removeprefix(f".{out.name}.tmp-").split("-", 1)[0]
-        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
-            shutil.rmtree(tmp, ignore_errors=True)
+    for kind in ("tmp", "old"):
+        for leftover in out.parent.glob(f".{out.name}.{kind}-*"):
+            pid = leftover.name.removeprefix(f".{out.name}.{kind}-").split("-", 1)[0]
+            if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+                shutil.rmtree(leftover, ignore_errors=True)
 
 
 @contextmanager
 def atomic_dir(out: str | os.PathLike, *, overwrite: bool = False) -> Iterator[Path]:
     """Yield a temporary folder next to `out` that becomes `out` only if the block succeeds.
 
-    The temporary is named after this process (``.NAME.tmp-PID-*``), so the next writer
-    of `out` can tell a dead writer's leftovers from a live one's and remove them.
+    The temporary is named after this process (``.NAME.tmp-PID-*``), and so is a replaced
+    `out` on its way out (``.NAME.old-PID-*``), so the next writer of `out` can tell a
+    dead writer's leftovers from a live one's and remove them. Each rename is a write
+    boundary.
     """
     out = Path(out)
     check_free(out, overwrite)
     out.parent.mkdir(parents=True, exist_ok=True)
     remove_dead_temporaries(out)
-    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}-{uuid.uuid4().hex}"
+    tag = f"{os.getpid()}-{uuid.uuid4().hex}"
+    tmp = out.parent / f".{out.name}.tmp-{tag}"
     tmp.mkdir()  # not mkdtemp: its 0700 would outlive the rename; this gets the umask
     try:
         yield tmp
@@ -186,9 +191,12 @@ def atomic_dir(out: str | os.PathLike, *, overwrite: bool = False) -> Iterator[P
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     if out.exists():
-        old = out.with_name(f".{out.name}.old-{uuid.uuid4().hex}")
+        old = out.with_name(f".{out.name}.old-{tag}")
         out.rename(old)
+        _boundary(f"set aside {out.name}")
         tmp.rename(out)
-        shutil.rmtree(old, ignore_errors=True)
+        _boundary(f"renamed {out.name}/")
+        remove_tree(old)
     else:
         tmp.rename(out)
+        _boundary(f"renamed {out.name}/")
