@@ -54,6 +54,16 @@ from .governance import AttackParams, Governance, GovernanceParams, GovernorPara
 from .governance.validation import check_flag
 from .params import DEFAULTS
 
+FUNDING_COLUMNS = (
+    "funding_rate",
+    "funding_paid_longs",
+    "funding_paid_shorts",
+    "pool_net_funding",
+    "accrued_unsettled",
+    "socialized_funding",
+)
+"""Funding and its indexes; all zero under `funding_rule = "none"` and the default waterfall."""
+
 MODEL_COLUMNS = (
     "price",
     "oracle_price",
@@ -88,12 +98,7 @@ MODEL_COLUMNS = (
     "active_traders",
     "open_positions",
     "halted",
-    "funding_rate",
-    "funding_paid_longs",
-    "funding_paid_shorts",
-    "pool_net_funding",
-    "accrued_unsettled",
-    "socialized_funding",
+    *FUNDING_COLUMNS,
     *GOVERNANCE_COLUMNS,
 )
 """The model reporters. None shares a name with a constructor keyword, because

@@ -286,7 +286,10 @@ class Exchange:
         (pro rata when it is short), then the borrow fee is split like any fee; each
         at most what the margin holds."""
         acc, ledger, st, vault = self.accruals, self.ledger, self.stats, self.vault.id
-        if acc.funding_live or acc.loss_live:
+        if owed_funding is not None or owed_loss is not None:
+            zero = np.zeros_like(size)
+            owed_funding = zero if owed_funding is None else owed_funding
+            owed_loss = zero if owed_loss is None else owed_loss
             pays = np.maximum(owed_funding, 0.0)
             owe = pays + owed_loss
             if owe.any():

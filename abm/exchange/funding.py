@@ -124,36 +124,57 @@ class Accruals:
         self.loss_live = False
         self.dirty = False
         """Something accrued since every slot last settled."""
+        self._pending: np.ndarray | None = None
+        self._snapped = False
 
-    def owed(self, size: np.ndarray, slots=slice(None)) -> tuple[np.ndarray, ...]:
-        """(funding, borrow, loss) owed by positions of `size` in `slots`."""
-        index = np.where(size > 0, self.funding[0], self.funding[1])
+    def owed(self, size: np.ndarray, slots=slice(None)) -> tuple[np.ndarray | None, ...]:
+        """(funding, borrow, loss) owed by positions of `size` in `slots`; funding and loss
+        are None while their index has not moved."""
         absolute = np.abs(size)
-        funding = size * (index - self.snap_funding[slots]) if self.funding_live else 0 * size
         borrow = absolute * (self.borrow - self.snap_borrow[slots])
-        loss = absolute * (self.loss - self.snap_loss[slots]) if self.loss_live else 0 * size
+        funding = loss = None
+        if self.funding_live:
+            index = np.where(size > 0, self.funding[0], self.funding[1])
+            index -= self.snap_funding[slots]
+            funding = size * index
+        if self.loss_live:
+            loss = absolute * (self.loss - self.snap_loss[slots])
         return funding, borrow, loss
 
     def pending(self, size: np.ndarray) -> np.ndarray:
-        """What every slot owes in all, for margin checks (negative: it is owed)."""
-        funding, borrow, loss = self.owed(size)
-        return funding + borrow + loss
+        """What every slot owes in all, for margin checks (negative: it is owed).
+
+        Kept until an index moves: a settled slot owes nothing whatever its new size.
+        """
+        if self._pending is None:
+            funding, total, loss = self.owed(size)
+            for part in (funding, loss):
+                if part is not None:
+                    total += part
+            self._pending = total
+        return self._pending
 
     def mark_settled(self, slots, size: np.ndarray) -> None:
         """Slots of `size` have settled (or opened): they owe nothing from now."""
         self.snap_funding[slots] = np.where(size > 0, self.funding[0], self.funding[1])
         self.snap_borrow[slots] = self.borrow
         self.snap_loss[slots] = self.loss
+        self._snapped = True
+        if self._pending is not None:
+            self._pending[slots] = 0.0
 
     def rebase(self) -> None:
         """After every slot has settled: start the indexes again from zero (keeps them
         small, so their differences lose no precision)."""
         self.funding[:] = 0.0
         self.borrow = self.loss = 0.0
-        self.snap_funding[:] = 0.0
-        self.snap_borrow[:] = 0.0
-        self.snap_loss[:] = 0.0
+        if self._snapped:
+            self.snap_funding[:] = 0.0
+            self.snap_borrow[:] = 0.0
+            self.snap_loss[:] = 0.0
+            self._snapped = False
         self.funding_live = self.loss_live = self.dirty = False
+        self._pending = None
 
     def add_funding(self, long_per_unit: float, short_per_unit: float) -> None:
         """Longs owe `long_per_unit` per unit of size, shorts `short_per_unit` per unit of
@@ -161,11 +182,14 @@ class Accruals:
         self.funding[0] += long_per_unit
         self.funding[1] += short_per_unit
         self.funding_live = self.dirty = True
+        self._pending = None
 
     def add_borrow(self, per_unit: float) -> None:
         self.borrow += per_unit
         self.dirty = True
+        self._pending = None
 
     def add_loss(self, per_unit: float) -> None:
         self.loss += per_unit
         self.loss_live = self.dirty = True
+        self._pending = None

@@ -7,22 +7,7 @@ from conftest import place
 from abm import ExchangeModel
 from abm.exchange import Exchange, ExchangeParams, MarketParams
 from abm.exchange.exchange import Exchange as ExchangeClass
-
-
-def eager_borrow_begin_step(self):
-    """The exchange's step before the indexes: the eager O(positions) borrow pass."""
-    self.step += 1
-    self.stats.bad_debt_step = 0.0
-    self.oracle.update(self.step, self.market.step())
-    if self.halted:
-        self.stats.halted_steps += 1
-    book = self.book
-    if self.params.borrow_rate == 0 or book.capacity == 0:
-        return
-    owed = np.abs(book.size)
-    owed *= self.clock.amount(self.params.borrow_rate) * self.mark
-    np.minimum(owed, book.margin, out=owed)
-    self._split_fees(book.margin_block, owed, "borrow_fee")
+from benchmarks.funding import eager_begin_step
 
 
 @pytest.mark.parametrize("preset", ["calm", "flash_crash"])
@@ -34,7 +19,7 @@ def test_default_rules_leave_every_model_column_byte_identical(preset, monkeypat
         return model.datacollector.get_model_vars_dataframe()
 
     new = run()
-    monkeypatch.setattr(ExchangeClass, "begin_step", eager_borrow_begin_step)
+    monkeypatch.setattr(ExchangeClass, "begin_step", eager_begin_step)
     old = run()
     assert new["funding_paid_longs"].eq(0).all()
     assert new.equals(old)
