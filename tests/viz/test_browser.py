@@ -11,6 +11,8 @@ import psutil
 import pytest
 from playwright.sync_api import Page, expect
 
+from viz import controls, presets
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 LOAD = 60_000  # ms: a cold kernel builds the model and the first frame
@@ -284,3 +286,22 @@ def test_on_a_phone_the_controls_stack_above_the_charts_and_nothing_covers_them(
     assert not _covered(page, ".abm-health")
     assert errors == []
     context.close()
+
+
+def test_the_badge_turns_red_on_the_crashs_first_bad_debt_step(page: Page, app_url: str):
+    """The page's badge, where the badge rule's own tests count every step of the crash."""
+    m = presets.build("flash_crash")
+    (crash,) = controls.crash_steps(m)
+    for _ in range(crash + 30):
+        m.step()
+    bad = m.datacollector.model_vars["bad_debt_step"]
+    first = next(s for s in range(crash, crash + 30) if bad[s] > 0)
+    errors = open_app(page, app_url)
+    pick(page, "Flash crash")
+    badge = page.locator(".abm-state-word")
+    expect(badge).to_have_text("GREEN", timeout=ACT)
+    page.get_by_label("Go to step").fill(str(first))
+    button(page, "Go").click()
+    expect(step_display(page)).to_have_text(f"Step {first}", timeout=LOAD)
+    expect(badge).to_have_text("RED", timeout=ACT)
+    assert errors == []
