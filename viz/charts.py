@@ -135,6 +135,15 @@ def value_axis(name: str, t: Ticks, where: str = "end") -> dict:
     )
 
 
+def png_toolbox(file: str) -> dict:
+    """ECharts' toolbox with one button: save the chart as `file`.png at twice its size."""
+    return {
+        "right": 4,
+        "top": 0,
+        "feature": {"saveAsImage": {"title": "PNG", "name": file, "pixelRatio": 2}},
+    }
+
+
 def chart_option(file: str, x_axis: dict, y_axis: dict, series: list[dict], **extra) -> dict:
     """The parts every chart shares: no animation, legend below, a PNG button."""
     return {
@@ -143,11 +152,7 @@ def chart_option(file: str, x_axis: dict, y_axis: dict, series: list[dict], **ex
         "grid": {"left": 10, "right": 24, "top": 36, "bottom": 64, "containLabel": True},
         "legend": {"bottom": 0, "type": "scroll", "textStyle": {"fontSize": 13}},
         "tooltip": {"trigger": "axis"},
-        "toolbox": {
-            "right": 4,
-            "top": 0,
-            "feature": {"saveAsImage": {"title": "PNG", "name": file, "pixelRatio": 2}},
-        },
+        "toolbox": png_toolbox(file),
         "xAxis": x_axis,
         "yAxis": y_axis,
         "series": series,

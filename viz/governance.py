@@ -21,7 +21,15 @@ from abm.agents.voters import Voter
 from abm.exchange.params import ExchangeParams
 
 from .axes import Ticks, money_ticks, nice_ticks
-from .charts import FONT, STEP_AXIS, EChart, chart_option, titled_axis, value_axis
+from .charts import (
+    FONT,
+    STEP_AXIS,
+    EChart,
+    chart_option,
+    png_toolbox,
+    titled_axis,
+    value_axis,
+)
 from .data import money, pct
 from .events import PARAM_WORDS
 from .refresh import frame_version
@@ -416,11 +424,7 @@ def network_option(layout: NetworkLayout, power, sizes, colors: list[str]) -> di
         "textStyle": {"fontSize": FONT},
         "legend": {"bottom": 0, "textStyle": {"fontSize": 13}},
         "tooltip": {"trigger": "item", "formatter": "{b}: {c} votes of power"},
-        "toolbox": {
-            "right": 4,
-            "top": 0,
-            "feature": {"saveAsImage": {"title": "PNG", "name": "voter_network", "pixelRatio": 2}},
-        },
+        "toolbox": png_toolbox("voter_network"),
         "series": [
             {
                 "type": "graph",
