@@ -39,6 +39,7 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
 from abm.exchange.exact import from_units
+from abm.exchange.exchange import STAGE_STATS
 from abm.exchange.params import ADL_RANKINGS, LIQUIDATION_PATHS, VENUES
 from abm.scenarios import preset_names
 
@@ -194,15 +195,8 @@ class InvariantError(AssertionError):
 
 
 INVARIANTS = ("ledger", "identity", "finite", "open_interest")
-EXACT_STAGES = (
-    "fund_covered",
-    "lp_loss",
-    "adl_covered",
-    "socialized_loss",
-    "socialized_funding",
-    "unresolved",
-)
-STAGES = (*EXACT_STAGES[:-1], "unresolved_bad_debt")
+EXACT_STAGES = tuple(STAGE_STATS.values())
+STAGES = tuple("unresolved_bad_debt" if s == "unresolved" else s for s in EXACT_STAGES)
 
 
 def check_step(model) -> None:

@@ -1,16 +1,12 @@
 """`abm run` survives SIGKILL at any write boundary: a later read finds a whole run or none."""
 
-import multiprocessing
-import os
 import shutil
-from collections.abc import Callable
 
 import pytest
 
-from abm.batch import io, run
+from abm.batch import run
 from abm.batch.run import RUN_FILES
 
-KILLED = 86
 pytestmark = pytest.mark.slow
 
 
@@ -18,39 +14,9 @@ def _files(folder) -> dict[str, bytes]:
     return {name: (folder / name).read_bytes() for name in RUN_FILES}
 
 
-def _boundaries(write: Callable[[], object]) -> list[str]:
-    seen: list[str] = []
-    io.boundary = seen.append
-    try:
-        write()
-    finally:
-        io.boundary = None
-    return seen
-
-
-def _killed_at(k: int, write: Callable[[], object]) -> int:
-    """Run `write` in a forked child that dies like SIGKILL (no cleanup) at boundary k."""
-
-    def child() -> None:
-        calls = iter(range(10**9))
-
-        def die(label: str) -> None:
-            if next(calls) == k:
-                os._exit(KILLED)
-
-        io.boundary = die
-        write()
-        os._exit(0)
-
-    proc = multiprocessing.get_context("fork").Process(target=child)
-    proc.start()
-    proc.join()
-    return proc.exitcode
-
-
 @pytest.mark.parametrize("replacing", [False, True], ids=["new folder", "with --force"])
 def test_a_run_killed_at_every_write_boundary_leaves_a_whole_run_or_none(
-    tmp_path, small, replacing
+    tmp_path, small, replacing, kill
 ):
     def write(out, seed=1):
         return lambda: run("calm", seed=seed, steps=3, overrides=small, out=out, overwrite=True)
@@ -63,14 +29,14 @@ def test_a_run_killed_at_every_write_boundary_leaves_a_whole_run_or_none(
     count = tmp_path / "count"
     if replacing:
         shutil.copytree(previous, count)
-    labels = _boundaries(write(count))
+    labels = kill.boundaries(write(count))
     assert "renamed count/" in labels and ("set aside count" in labels) == replacing
 
     for k, label in enumerate(labels):
         out = tmp_path / f"k{k}"
         if replacing:
             shutil.copytree(previous, out)
-        assert _killed_at(k, write(out)) == KILLED, label
+        assert kill.at(k, write(out)) == kill.KILLED, label
         if out.exists():
             assert _files(out) in (expected, before), label
         else:  # a replaced run is missing only between setting it aside and the rename

@@ -7,12 +7,11 @@ import os
 import pandas as pd
 import pytest
 
-from abm.batch import io, run, run_sweep
+from abm.batch import run, run_sweep
 from abm.batch.sweep import sweep_status
 from abm.cli import main
 
 GRID = {"exchange.penalty_rate": [0.005, 0.02]}
-KILLED = 86
 
 
 @pytest.fixture
@@ -20,46 +19,16 @@ def opts(small):
     return {"seeds": 2, "steps": 4, "overrides": small, "chunk_size": 1, "progress": False}
 
 
-def _boundaries(tmp_path, opts) -> list[str]:
-    seen: list[str] = []
-    io.boundary = seen.append
-    try:
-        run_sweep("calm", out=tmp_path / "count", **opts)
-    finally:
-        io.boundary = None
-    return seen
-
-
-def _killed_at(k: int, out, opts) -> int:
-    """Run the sweep in a forked child that dies like SIGKILL (no cleanup) at boundary k."""
-
-    def child() -> None:
-        calls = iter(range(10**9))
-
-        def die(label: str) -> None:
-            if next(calls) == k:
-                os._exit(KILLED)
-
-        io.boundary = die
-        run_sweep("calm", out=out, **opts)
-        os._exit(0)
-
-    proc = multiprocessing.get_context("fork").Process(target=child)
-    proc.start()
-    proc.join()
-    return proc.exitcode
-
-
-def test_a_sweep_killed_at_every_write_boundary_resumes_to_the_same_bytes(tmp_path, opts):
+def test_a_sweep_killed_at_every_write_boundary_resumes_to_the_same_bytes(tmp_path, opts, kill):
     reference = tmp_path / "reference"
     run_sweep("calm", out=reference, **opts)
     expected = (reference / "runs.parquet").read_bytes()
-    labels = _boundaries(tmp_path, opts)
+    labels = kill.boundaries(lambda: run_sweep("calm", out=tmp_path / "count", **opts))
     assert any(label.startswith("renamed part-") for label in labels)
     assert "renamed runs.parquet" in labels and "removed parts/" in labels
     for k, label in enumerate(labels):
         out = tmp_path / f"killed-{k}"
-        assert _killed_at(k, out, opts) == KILLED, label
+        assert kill.at(k, lambda o=out: run_sweep("calm", out=o, **opts)) == kill.KILLED, label
         if (out / "sweep.json").exists():  # what `abm report` reads: each run once
             status = sweep_status(out)
             assert status["runs_done"] <= 2 and status["runs_total"] == 2, label

@@ -8,16 +8,10 @@ from hypothesis import strategies as hs
 
 from abm.exchange import Exchange, ExchangeParams, MarketParams
 from abm.exchange.exact import ExactSum, from_units, units
+from abm.exchange.exchange import STAGE_STATS
 from abm.exchange.waterfall import Shortfall
 
-STAGES = (
-    "fund_covered",
-    "lp_loss",
-    "adl_covered",
-    "socialized_loss",
-    "socialized_funding",
-    "unresolved",
-)
+STAGES = tuple(STAGE_STATS.values())
 
 
 def test_an_exact_sum_reads_as_the_float_nearest_its_true_value():
