@@ -40,3 +40,22 @@ def place(ex, slot, size, entry, margin):
     ex.fund_wallet(slot, margin)
     ex.ledger.transfer(ex.book.wallet_id(slot), ex.book.margin_id(slot), margin)
     ex.book.add(slot, size, entry)
+
+
+def book_on_vault(params, market, positions, *, oracle=None, vault=1_000_000.0, rng=None, spare=0):
+    """An exchange with no fund or treasury, an LP vault of `vault`, and `positions`
+    (size, entry, margin) in slots 0, 1, ... (`spare` more slots stay empty)."""
+    ex = Exchange(
+        params,
+        market,
+        oracle,
+        capacity=len(positions) + spare,
+        fund_seed=0.0,
+        treasury_seed=0.0,
+        rng=rng,
+    )
+    lp = ex.open_lp_account("lp:0", vault)
+    ex.lp_deposit(lp, vault)
+    for slot, (size, entry, margin) in enumerate(positions):
+        place(ex, slot, size, entry, margin)
+    return ex

@@ -2,11 +2,10 @@
 
 import numpy as np
 import pytest
-from conftest import place
+from conftest import book_on_vault
 
 from abm import ExchangeModel
 from abm.exchange import Exchange, ExchangeParams, MarketParams
-from abm.exchange.exchange import Exchange as ExchangeClass
 from benchmarks.funding import eager_begin_step
 
 
@@ -19,7 +18,7 @@ def test_default_rules_leave_every_model_column_byte_identical(preset, monkeypat
         return model.datacollector.get_model_vars_dataframe()
 
     new = run()
-    monkeypatch.setattr(ExchangeClass, "begin_step", eager_begin_step)
+    monkeypatch.setattr(Exchange, "begin_step", eager_begin_step)
     old = run()
     assert new["funding_paid_longs"].eq(0).all()
     assert new.equals(old)
@@ -36,12 +35,8 @@ def pair(settle_hours, rule):
         settle_hours=settle_hours,
     )
     market = MarketParams(annual_vol=0.8, impact=0.0)
-    ex = Exchange(params, market, capacity=4, rng=np.random.default_rng(11), treasury_seed=0.0)
-    lp = ex.open_lp_account("lp:0", 1_000_000.0)
-    ex.lp_deposit(lp, 1_000_000.0)
-    place(ex, 0, 1_000.0, 100.0, 100_000.0)
-    place(ex, 1, 300.0, 100.0, 30_000.0)
-    place(ex, 2, -400.0, 100.0, 40_000.0)
+    book = [(1_000.0, 100.0, 100_000.0), (300.0, 100.0, 30_000.0), (-400.0, 100.0, 40_000.0)]
+    ex = book_on_vault(params, market, book, rng=np.random.default_rng(11), spare=1)
     for slot in range(4):
         ex.fund_wallet(slot, 50_000.0)
     return ex

@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
-from conftest import place
+from conftest import book_on_vault
 
-from abm.exchange import Exchange, ExchangeParams, MarketParams
+from abm.exchange import ExchangeParams, MarketParams
 from abm.exchange.funding import AdaptiveFunding, interval_rate, premium
 
 FLAT = MarketParams(annual_vol=0.0, jump_intensity=0.0, impact=0.0)
@@ -66,13 +66,8 @@ def skewed(rule, slippage=0.1, vault=1_000_000.0, **kw):
         funding_rule=rule,
     )
     params.update(kw)
-    ex = Exchange(ExchangeParams(**params), FLAT, capacity=3, fund_seed=0.0, treasury_seed=0.0)
-    lp = ex.open_lp_account("lp:0", vault)
-    ex.lp_deposit(lp, vault)
-    place(ex, 0, 1_000.0, 100.0, 20_000.0)
-    place(ex, 1, 500.0, 100.0, 10_000.0)
-    place(ex, 2, -500.0, 100.0, 10_000.0)
-    return ex
+    book = [(1_000.0, 100.0, 20_000.0), (500.0, 100.0, 10_000.0), (-500.0, 100.0, 10_000.0)]
+    return book_on_vault(ExchangeParams(**params), FLAT, book, vault=vault)
 
 
 def margins(ex):
@@ -137,12 +132,8 @@ def test_funding_is_zero_sum_between_longs_shorts_and_pool_over_a_long_run(rule)
         funding_rule=rule,
         slippage=1.0,
     )
-    ex = Exchange(params, market, capacity=3, rng=np.random.default_rng(5), treasury_seed=0.0)
-    lp = ex.open_lp_account("lp:0", 1_000_000.0)
-    ex.lp_deposit(lp, 1_000_000.0)
-    place(ex, 0, 1_000.0, 100.0, 100_000.0)
-    place(ex, 1, 200.0, 100.0, 20_000.0)
-    place(ex, 2, -400.0, 100.0, 40_000.0)
+    book = [(1_000.0, 100.0, 100_000.0), (200.0, 100.0, 20_000.0), (-400.0, 100.0, 40_000.0)]
+    ex = book_on_vault(params, market, book, rng=np.random.default_rng(5))
     before, vault = margins(ex), ex.vault.balance
     for _ in range(3_000):
         ex.begin_step()

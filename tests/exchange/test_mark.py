@@ -1,9 +1,9 @@
 """A smoothed or median mark price against a one-step wick of the oracle."""
 
 import pytest
-from conftest import place
+from conftest import book_on_vault
 
-from abm.exchange import Exchange, ExchangeParams, MarketParams, OracleParams
+from abm.exchange import ExchangeParams, MarketParams, OracleParams
 from abm.exchange.mark import MarkPrice
 
 FLAT = MarketParams(annual_vol=0.0, jump_intensity=0.0, impact=0.0)
@@ -24,10 +24,7 @@ def run_through_wick(mark_price, basis_hours=1.0):
         mark_price=mark_price,
         mark_basis_hours=basis_hours,
     )
-    ex = Exchange(params, FLAT, WICK, capacity=1, fund_seed=0.0, treasury_seed=0.0)
-    lp = ex.open_lp_account("lp:0", 100_000.0)
-    ex.lp_deposit(lp, 100_000.0)
-    place(ex, 0, 10.0, 100.0, 100.0)
+    ex = book_on_vault(params, FLAT, [(10.0, 100.0, 100.0)], oracle=WICK, vault=100_000.0)
     marks, liquidations = [], 0
     for _ in range(8):
         ex.begin_step()
