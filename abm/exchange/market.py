@@ -17,14 +17,14 @@ positive price rather than an overflow, an underflow or a mark of zero.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import MISSING, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .clock import HOURS_PER_YEAR, Clock
-from .params import check_range
+from .ranges import check_fields, ranged
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -43,18 +43,14 @@ class FlashCrash:
     """Price falls by `drop` over `duration` hours from hour `start`, then wins back
     `recovery` of the fall over `recovery_hours`."""
 
-    start: float
-    drop: float = 0.3
-    duration: float = 6.0
-    recovery: float = 0.5
-    recovery_hours: float = 24.0
+    start: float = ranged(MISSING, "[0, 1e9]")
+    drop: float = ranged(0.3, "[0, 1)")
+    duration: float = ranged(6.0, "(0, 1e9]")
+    recovery: float = ranged(0.5, "[0, 1]")
+    recovery_hours: float = ranged(24.0, "(0, 1e9]")
 
     def __post_init__(self) -> None:
-        check_range("flash_crash.start", self.start, 0, 1e9)
-        check_range("flash_crash.drop", self.drop, 0.0, 1.0, hi_open=True)
-        check_range("flash_crash.duration", self.duration, 0.0, 1e9, lo_open=True)
-        check_range("flash_crash.recovery", self.recovery, 0.0, 1.0)
-        check_range("flash_crash.recovery_hours", self.recovery_hours, 0.0, 1e9, lo_open=True)
+        check_fields(self, "flash_crash.")
 
     def offset(self, hour: float, step_hours: float = 1.0) -> float:
         """Log offset at the end of the step that ends at `hour`."""
@@ -75,14 +71,12 @@ class FlashCrash:
 class Trend:
     """A steady move of `change` (−0.5 = halving) spread over `duration` hours."""
 
-    start: float
-    change: float = -0.5
-    duration: float = 500.0
+    start: float = ranged(MISSING, "[0, 1e9]")
+    change: float = ranged(-0.5, "(-1, 100]")
+    duration: float = ranged(500.0, "(0, 1e9]")
 
     def __post_init__(self) -> None:
-        check_range("trend.start", self.start, 0, 1e9)
-        check_range("trend.change", self.change, -1.0, 100.0, lo_open=True)
-        check_range("trend.duration", self.duration, 0.0, 1e9, lo_open=True)
+        check_fields(self, "trend.")
 
     def offset(self, hour: float, step_hours: float = 1.0) -> float:
         u = hour - self.start + step_hours
@@ -100,35 +94,25 @@ class MarketParams:
     spacing of a replay file's timestamps (`bar_hours`). Jumps and the fading of impact
     are per hour, volatility and drift per year."""
 
-    initial_price: float = 100.0
-    annual_vol: float = 0.8
-    annual_drift: float = 0.0
-    step_hours: float | None = None
-    jump_intensity: float = 0.002
-    jump_mean: float = -0.02
-    jump_std: float = 0.04
+    initial_price: float = ranged(100.0, "(0, 1e12]")
+    annual_vol: float = ranged(0.8, "[0, 20]")
+    annual_drift: float = ranged(0.0, "[-10, 10]")
+    step_hours: float | None = ranged(None, "(0, 8760]")
+    jump_intensity: float = ranged(0.002, "[0, 1]")
+    jump_mean: float = ranged(-0.02, "[-1, 1]")
+    jump_std: float = ranged(0.04, "[0, 1]")
     shocks: tuple[Shock, ...] = ()
     replay_path: str | None = None
     replay_scale: bool = False
-    impact: float = 1.0
-    impact_decay: float = 0.2
-    depth: float = 20_000_000.0
-    history: int = 512
+    impact: float = ranged(1.0, "[0, 1000]")
+    impact_decay: float = ranged(0.2, "[0, 1]")
+    depth: float = ranged(20_000_000.0, "(0, inf]")
+    history: int = ranged(512, "[2, 1e7]")
 
     def __post_init__(self) -> None:
         if self.step_hours is None:
             self.step_hours = bar_hours(self.replay_path) if self.replay_path else 1.0
-        check_range("initial_price", self.initial_price, 0.0, 1e12, lo_open=True)
-        check_range("annual_vol", self.annual_vol, 0.0, 20.0)
-        check_range("annual_drift", self.annual_drift, -10.0, 10.0)
-        check_range("step_hours", self.step_hours, 0.0, 24 * 365, lo_open=True)
-        check_range("jump_intensity", self.jump_intensity, 0.0, 1.0)
-        check_range("jump_mean", self.jump_mean, -1.0, 1.0)
-        check_range("jump_std", self.jump_std, 0.0, 1.0)
-        check_range("impact", self.impact, 0.0, 1000.0)
-        check_range("impact_decay", self.impact_decay, 0.0, 1.0)
-        check_range("depth", self.depth, 0.0, math.inf, lo_open=True)
-        check_range("history", self.history, 2, 10**7)
+        check_fields(self)
         step_years = self.step_hours / HOURS_PER_YEAR
         if self.annual_vol**2 * step_years > MAX_STEP_VARIANCE:
             top = math.sqrt(MAX_STEP_VARIANCE / step_years)

@@ -11,27 +11,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .params import check_range
+from .ranges import check_fields, ranged
 
 
 @dataclass
 class OracleParams:
-    heartbeat: float = 1.0
-    deviation: float = 0.0
-    freeze_start: float = -1.0
-    freeze_hours: float = 0.0
-    manipulation_start: float = -1.0
-    manipulation_hours: float = 0.0
-    manipulation: float = 0.0
+    heartbeat: float = ranged(1.0, "(0, 1e9]")
+    deviation: float = ranged(0.0, "[0, 1]")
+    freeze_start: float = ranged(-1.0, "[-1, 1e9]")
+    freeze_hours: float = ranged(0.0, "[0, 1e9]")
+    manipulation_start: float = ranged(-1.0, "[-1, 1e9]")
+    manipulation_hours: float = ranged(0.0, "[0, 1e9]")
+    manipulation: float = ranged(0.0, "[-0.99, 100]")
 
     def __post_init__(self) -> None:
-        check_range("heartbeat", self.heartbeat, 0.0, 1e9, lo_open=True)
-        check_range("deviation", self.deviation, 0.0, 1.0)
-        check_range("freeze_start", self.freeze_start, -1, 1e9)
-        check_range("freeze_hours", self.freeze_hours, 0, 1e9)
-        check_range("manipulation_start", self.manipulation_start, -1, 1e9)
-        check_range("manipulation_hours", self.manipulation_hours, 0, 1e9)
-        check_range("manipulation", self.manipulation, -0.99, 100.0)
+        check_fields(self)
 
 
 class Oracle:

@@ -137,10 +137,7 @@ def _qualify(path: str, msg: str, names: typing.Iterable[str], aliases: dict[str
     (separator "."). A message that does not start with a field name gets ": ".
     """
     last = path.rsplit(".", 1)[-1].split("[", 1)[0]
-    for prefix in (f"{last}.", "flash_crash.", "trend."):
-        if msg.startswith(prefix):
-            msg = msg[len(prefix) :]
-            break
+    msg = msg.removeprefix(f"{last}.")
     for alias, name in aliases.items():
         if msg.startswith(alias + " "):
             msg = name + msg[len(alias) :]
@@ -212,7 +209,7 @@ def _in_range(allowed: Range) -> Callable[[Any], Any]:
     """A field's own range, checked where pydantic knows the field's whole path."""
 
     def check(v):
-        if problem := allowed.problem(v):
+        if v is not None and (problem := allowed.problem(v)):
             raise PydanticCustomError("scenario_rule", "{text}", {"sep": " ", "text": problem})
         return v
 
