@@ -14,25 +14,21 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..exchange.params import check_range
+from ..exchange.ranges import check_fields, ranged
 
 
 @dataclass
 class InitialBook:
-    open_interest: float = 0.0
+    open_interest: float = ranged(0.0, "[0, 1e15]")
     """Notional open at step 0 (quote units); 0 starts with nobody holding a position."""
-    long_share: float = 0.5
-    leverage_median: float = 5.0
-    leverage_sigma: float = 0.5
-    entry_spread: float = 0.0
+    long_share: float = ranged(0.5, "[0, 1]")
+    leverage_median: float = ranged(5.0, "[1, 1000]")
+    leverage_sigma: float = ranged(0.5, "[0, 3]")
+    entry_spread: float = ranged(0.0, "[0, 1]")
     """Standard deviation of log(entry / first price)."""
 
     def __post_init__(self) -> None:
-        check_range("traders.initial_book.open_interest", self.open_interest, 0.0, 1e15)
-        check_range("traders.initial_book.long_share", self.long_share, 0.0, 1.0)
-        check_range("traders.initial_book.leverage_median", self.leverage_median, 1.0, 1000.0)
-        check_range("traders.initial_book.leverage_sigma", self.leverage_sigma, 0.0, 3.0)
-        check_range("traders.initial_book.entry_spread", self.entry_spread, 0.0, 1.0)
+        check_fields(self, "traders.initial_book.")
 
 
 def seed_book(exchange, book: InitialBook, slots: np.ndarray, rng: np.random.Generator) -> None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..exchange.params import check_range
+from ..exchange.ranges import check_fields, check_range, ranged
 from .initial_book import InitialBook
 
 STYLES = ("noise", "momentum", "mean_reversion", "gambler", "basis")
@@ -31,8 +31,8 @@ class TraderParams:
             "gambler": 0.1,
         }
     )
-    wealth_median: float = 10_000.0
-    wealth_sigma: float = 1.0
+    wealth_median: float = ranged(10_000.0, "(0, 1e12]")
+    wealth_sigma: float = ranged(1.0, "[0, 5]")
     leverage: dict[str, float] = field(
         default_factory=lambda: {
             "noise": 4.0,
@@ -42,25 +42,26 @@ class TraderParams:
             "basis": 3.0,
         }
     )
-    leverage_sigma: float = 0.35
-    stake_min: float = 0.1
+    leverage_sigma: float = ranged(0.35, "[0, 5]")
+    stake_min: float = ranged(0.1, "(0, 1]")
     stake_max: float = 0.5
-    holding_mean: float = 48.0
-    adjust: float = 0.2
-    activity: float = 0.02
-    momentum_lookback: float = 24.0
-    reversion_window: float = 48.0
-    appetite: float = 1.0
-    appetite_sensitivity: float = 0.3
-    exit_after_loss: float = 0.5
-    funding_tolerance: float = 0.25
+    holding_mean: float = ranged(48.0, "(0, 1e9]")
+    adjust: float = ranged(0.2, "[0, 1]")
+    activity: float = ranged(0.02, "(0, 1]")
+    momentum_lookback: float = ranged(24.0, "(0, 100000]")
+    reversion_window: float = ranged(48.0, "(0, 100000]")
+    appetite: float = ranged(1.0, "(0, 10]", label="leverage_appetite")
+    appetite_sensitivity: float = ranged(0.3, "[0, 5]")
+    exit_after_loss: float = ranged(0.5, "[0, 1]")
+    funding_tolerance: float = ranged(0.25, "[0, 100]")
     """A holder on the paying side closes once the funding it expects to pay until its
     planned exit exceeds this share of its position's equity."""
-    arrival_rate: float = 0.5
-    min_wallet: float = 50.0
+    arrival_rate: float = ranged(0.5, "[0, 1e6]")
+    min_wallet: float = ranged(50.0, "[0, 1e12]")
     initial_book: InitialBook = field(default_factory=InitialBook)
 
     def __post_init__(self) -> None:
+        check_fields(self, "traders.")
         if isinstance(self.initial_book, dict):
             self.initial_book = InitialBook(**self.initial_book)
         unknown = set(self.mix) - set(STYLES)
@@ -76,22 +77,7 @@ class TraderParams:
                 1000.0,
                 lo_open=True,
             )
-        check_range("traders.wealth_median", self.wealth_median, 0.0, 1e12, lo_open=True)
-        check_range("traders.wealth_sigma", self.wealth_sigma, 0.0, 5.0)
-        check_range("traders.leverage_sigma", self.leverage_sigma, 0.0, 5.0)
-        check_range("traders.stake_min", self.stake_min, 0.0, 1.0, lo_open=True)
         check_range("traders.stake_max", self.stake_max, self.stake_min, 1.0)
-        check_range("traders.holding_mean", self.holding_mean, 0.0, 1e9, lo_open=True)
-        check_range("traders.adjust", self.adjust, 0.0, 1.0)
-        check_range("traders.activity", self.activity, 0.0, 1.0, lo_open=True)
-        check_range("traders.momentum_lookback", self.momentum_lookback, 0.0, 1e5, lo_open=True)
-        check_range("traders.reversion_window", self.reversion_window, 0.0, 1e5, lo_open=True)
-        check_range("leverage_appetite", self.appetite, 0.0, 10.0, lo_open=True)
-        check_range("traders.appetite_sensitivity", self.appetite_sensitivity, 0.0, 5.0)
-        check_range("traders.exit_after_loss", self.exit_after_loss, 0.0, 1.0)
-        check_range("traders.funding_tolerance", self.funding_tolerance, 0.0, 100.0)
-        check_range("traders.arrival_rate", self.arrival_rate, 0.0, 1e6)
-        check_range("traders.min_wallet", self.min_wallet, 0.0, 1e12)
 
     def draw(self, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
         """Per-trader attributes for `n` new traders."""
@@ -109,40 +95,29 @@ class TraderParams:
 
 @dataclass
 class LiquidatorParams:
-    count: int = 5
-    capital: float = 200_000.0
-    gas_cost: float = 5.0
-    throughput: float = 20.0
+    count: int = ranged(5, "[0, 10000]")
+    capital: float = ranged(200_000.0, "[0, 1e15]")
+    gas_cost: float = ranged(5.0, "[0, 1e9]")
+    throughput: float = ranged(20.0, "(0, 1e7]")
     """Liquidations per hour."""
-    capital_leverage: float = 20.0
+    capital_leverage: float = ranged(20.0, "(0, 1e6]")
 
     def __post_init__(self) -> None:
-        check_range("liquidators.count", self.count, 0, 10_000)
-        check_range("liquidators.capital", self.capital, 0.0, 1e15)
-        check_range("liquidators.gas_cost", self.gas_cost, 0.0, 1e9)
-        check_range("liquidators.throughput", self.throughput, 0.0, 1e7, lo_open=True)
-        check_range("liquidators.capital_leverage", self.capital_leverage, 0.0, 1e6, lo_open=True)
+        check_fields(self, "liquidators.")
 
 
 @dataclass
 class LPParams:
-    count: int = 10
-    capital: float = 6_000_000.0
-    deposited: float = 0.8
-    activity: float = 0.1
+    count: int = ranged(10, "[0, 100000]")
+    capital: float = ranged(6_000_000.0, "[0, 1e15]")
+    deposited: float = ranged(0.8, "[0, 1]")
+    activity: float = ranged(0.1, "[0, 1]")
     """Chance per hour that an LP reviews its stake."""
-    hurdle: float = 0.10
-    run_threshold: float = 0.3
-    run_share: float = 0.5
-    window: float = 168.0
+    hurdle: float = ranged(0.10, "[-1, 10]")
+    run_threshold: float = ranged(0.3, "[0, 10]")
+    run_share: float = ranged(0.5, "[0, 1]")
+    window: float = ranged(168.0, "(0, 1e6]")
     """Hours of share-price history behind the yield an LP compares with its hurdle."""
 
     def __post_init__(self) -> None:
-        check_range("lps.count", self.count, 0, 100_000)
-        check_range("lps.capital", self.capital, 0.0, 1e15)
-        check_range("lps.deposited", self.deposited, 0.0, 1.0)
-        check_range("lps.activity", self.activity, 0.0, 1.0)
-        check_range("lps.hurdle", self.hurdle, -1.0, 10.0)
-        check_range("lps.run_threshold", self.run_threshold, 0.0, 10.0)
-        check_range("lps.run_share", self.run_share, 0.0, 1.0)
-        check_range("lps.window", self.window, 0.0, 1e6, lo_open=True)
+        check_fields(self, "lps.")

@@ -129,7 +129,7 @@ def _native(value: Any, tp: Any) -> Any:
     return value
 
 
-def _qualify(path: str, msg: str, names: typing.Iterable[str], aliases: dict[str, str]):
+def _qualify(path: str, msg: str, names: typing.Iterable[str]):
     """Split a dataclass message into a separator and the text to put after a field path.
 
     `check_range("maintenance_margin", ...)` says ``maintenance_margin must be ...``;
@@ -138,9 +138,6 @@ def _qualify(path: str, msg: str, names: typing.Iterable[str], aliases: dict[str
     """
     last = path.rsplit(".", 1)[-1].split("[", 1)[0]
     msg = msg.removeprefix(f"{last}.")
-    for alias, name in aliases.items():
-        if msg.startswith(alias + " "):
-            msg = name + msg[len(alias) :]
     for name in sorted(names, key=len, reverse=True):
         if re.match(rf"{re.escape(name)}\b", msg):
             return ".", msg
@@ -153,7 +150,6 @@ def section_model(
     *,
     special: dict[str, Any] | None = None,
     extra: dict[str, tuple[Any, Any]] | None = None,
-    aliases: dict[str, str] | None = None,
 ) -> type[BaseModel]:
     """A strict pydantic model for dataclass `cls`, reported under the field path `path`.
 
@@ -162,7 +158,6 @@ def section_model(
     of `to_params()`, which builds the validated dataclass).
     """
     special = special or {}
-    aliases = aliases or {}
     hints = typing.get_type_hints(cls)
     fields: dict[str, Any] = {}
     dc_fields = [f for f in dataclasses.fields(cls) if f.init]
@@ -188,7 +183,7 @@ def section_model(
         try:
             self.to_params()
         except (ValueError, TypeError) as exc:
-            sep, text = _qualify(path, str(exc), names, aliases)
+            sep, text = _qualify(path, str(exc), names)
             raise PydanticCustomError(
                 "scenario_rule", "{text}", {"sep": sep, "text": text}
             ) from None
@@ -304,7 +299,6 @@ TradersSection = section_model(
     "traders",
     special=_TRADER_SPECIAL,
     extra={"count": (_nonneg_int("count", 10_000_000), DEFAULTS["n_traders"])},
-    aliases={"leverage_appetite": "appetite"},
 )
 LiquidatorsSection = section_model(LiquidatorParams, "liquidators")
 LPsSection = section_model(LPParams, "lps")
