@@ -867,6 +867,26 @@ def test_go_to_the_crash_stops_on_the_crash_step():
     assert _step_shown(rc) == f"Step {at}"
 
 
+def test_the_play_loop_steps_under_the_render_lock_and_redraws_outside_it(fresh_model):
+    """No redraw reads a half-made step: every step holds the page's render lock."""
+    lock = threading.Lock()
+    in_step, in_frame = [], []
+    step = fresh_model.step
+
+    def locked_step():
+        in_step.append(lock.locked())
+        step()
+
+    def frame():
+        in_frame.append(lock.locked())
+
+    fresh_model.step = locked_step
+    Player(fresh_model, frame, lock, SPEEDS["fast"], until=30).start().thread.join(timeout=60)
+    assert fresh_model.steps == 30
+    assert len(in_step) == 30 and all(in_step)
+    assert in_frame and not any(in_frame)
+
+
 def test_pause_stops_the_loop_before_the_next_step(fresh_model):
     """Pause sets the stop flag; the loop checks it before every step, mid-batch too."""
     step = fresh_model.step
