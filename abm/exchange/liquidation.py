@@ -90,7 +90,8 @@ def book_fill_limit(eq, mm_req, params: ExchangeParams, depth: float):
     room = bound - params.half_spread
     if params.slippage == 0:
         return np.where(room >= 0, np.inf, 0.0)
-    return np.maximum(room, 0.0) * depth / params.slippage
+    with np.errstate(over="ignore"):  # a vanishing slippage fills without bound, as 0 does
+        return np.maximum(room, 0.0) * depth / params.slippage
 
 
 def plan(

@@ -1,10 +1,12 @@
 """Liquidations and the loss waterfall in constructed cases, numbers worked by hand."""
 
+import warnings
+
 import numpy as np
 import pytest
 from conftest import place
 
-from abm.exchange import liquidation
+from abm.exchange import ExchangeParams, liquidation
 
 
 def balances(ex, liquidator):
@@ -456,3 +458,11 @@ def test_slices_per_step_follow_the_step_length(build):
     assert liquidation.slice_cap(n, ex.params, 1.0).tolist() == [1.0, 1.0]
     assert liquidation.slice_cap(n, ex.params, 1 / 60).tolist() == pytest.approx([1.0, 0.4])
     assert liquidation.slice_cap(n, ex.params, 1 / 3600).tolist() == pytest.approx([1.0, 0.2])
+
+
+def test_a_vanishing_slippage_fills_the_book_without_bound_and_without_overflow():
+    tiny = ExchangeParams(liquidation_path="book", slippage=5e-324, half_spread=0.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        limit = liquidation.book_fill_limit(np.array([1.0]), np.array([2.0]), tiny, 1e300)
+    assert limit.tolist() == [np.inf]
