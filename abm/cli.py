@@ -159,7 +159,8 @@ def cmd_run(args, out: Console) -> int:
     )
     title = f"{result.summary['scenario']}  seed {result.seed}  {result.steps} steps"
     out.print(summary_table(result.summary, title))
-    out.print(f"wrote {dest}/: {', '.join(RUN_FILES)}")
+    files = (*RUN_FILES, "markets.parquet") if result.markets is not None else RUN_FILES
+    out.print(f"wrote {dest}/: {', '.join(files)}")
     return 0
 
 

@@ -48,6 +48,8 @@ from .agents.voters import (
 )
 from .datacollection import SampledDataCollector
 from .exchange import Exchange, ExchangeParams, FlashCrash, MarketParams, OracleParams, target_ratio
+from .exchange.factor import FactorParams
+from .exchange.markets import FUND_SCOPES, Markets, as_shocks, setups_from
 from .exchange.params import check_range
 from .exchange.venues import venue_fields
 from .governance import AttackParams, Governance, GovernanceParams, GovernorParams
@@ -190,6 +192,54 @@ def _governance_params(value, enabled: bool | None, speed: float | None) -> Gove
     return dataclasses.replace(gp, **changes) if changes else gp
 
 
+SINGLE_MARKET_COLUMNS = (
+    "price",
+    "oracle_price",
+    "open_interest",
+    "long_oi",
+    "short_oi",
+    "bad_debt",
+    "bad_debt_step",
+    "fund_covered",
+    "lp_loss",
+    "adl_covered",
+    "adl_volume",
+    "socialized_loss",
+    "unresolved_bad_debt",
+    "liquidations",
+    "liquidation_volume",
+    "lp_vault",
+    "halted",
+)
+"""Model columns that a single market's `market_frame` carries over as they are."""
+
+
+def _fee_inflows(inflows) -> float:
+    return inflows["trading_fee"] + inflows["borrow_fee"]
+
+
+def _factor_params(value) -> FactorParams:
+    if isinstance(value, dict) and "shocks" in value:
+        value = {**value, "shocks": as_shocks(value["shocks"], "factor.shocks")}
+    return _params(FactorParams, value, "factor")
+
+
+def _weights(entries: list[dict], key: str) -> np.ndarray:
+    """Each market's share of traders (`weight`) or of LPs (`liquidity`), summing to one."""
+    w = np.array([float(e.get(key, 1.0)) for e in entries])
+    if not w.sum() > 0:
+        raise ValueError(f"markets: at least one market needs a positive {key}")
+    return w / w.sum()
+
+
+def _homes(count: int, weights: np.ndarray) -> list[int]:
+    """Which market each of `count` LPs provides to, in proportion to `weights`."""
+    edges = np.cumsum(weights)
+    return [
+        int(min(np.searchsorted(edges, (k + 0.5) / count), weights.size - 1)) for k in range(count)
+    ]
+
+
 def _seed(rng):
     """Solara text boxes give strings: accept '42' as 42."""
     if isinstance(rng, str):
@@ -247,6 +297,9 @@ class ExchangeModel(mesa.Model):
         governance: GovernanceParams | dict | None = None,
         governance_enabled: bool | None = None,
         governance_speed: float | None = None,
+        markets: list[dict] | None = None,
+        fund_scope: str | None = None,
+        factor: FactorParams | dict | None = None,
         rng: int | str | None = None,
     ) -> None:
         given = {
@@ -326,15 +379,42 @@ class ExchangeModel(mesa.Model):
             get("governance"), get("governance_enabled"), get("governance_speed")
         )
         market_rng, self.trader_rng, governance_rng = self.rng.spawn(3)
-        self.exchange = Exchange(
-            xp,
-            mp,
-            _params(OracleParams, get("oracle"), "oracle"),
-            capacity=n_traders,
-            fund_seed=initial_fund,
-            treasury_seed=treasury,
-            rng=market_rng,
-        )
+        op = _params(OracleParams, get("oracle"), "oracle")
+        entries = get("markets") or []
+        scope = get("fund_scope") or "shared"
+        if scope not in FUND_SCOPES:
+            raise ValueError(f"fund_scope must be one of {list(FUND_SCOPES)}, got {scope!r}")
+        self.markets: Markets | None = None
+        self.trader_market = np.zeros(n_traders, dtype=np.int64)
+        """Which market each trader slot trades in (an index into `exchanges`)."""
+        if entries:
+            self.markets = Markets(
+                setups_from(entries, xp, mp, op),
+                fund_scope=scope,
+                factor=_factor_params(get("factor")),
+                capacity=n_traders,
+                fund_seed=initial_fund,
+                treasury_seed=treasury,
+                rng=market_rng,
+            )
+            self.exchanges = self.markets.markets
+            self._trader_weights = _weights(entries, "weight")
+        else:
+            self.exchanges = [
+                Exchange(
+                    xp,
+                    mp,
+                    op,
+                    capacity=n_traders,
+                    fund_seed=initial_fund,
+                    treasury_seed=treasury,
+                    rng=market_rng,
+                )
+            ]
+        self.exchange = self.exchanges[0]
+        """The first (or only) market: governance and the price columns follow it."""
+        self._market_rows: list[dict] = []
+        self._queued = 0
         self.n_traders = n_traders
         self.fund_confidence = 1.0
         self.vault_yield = 0.0
@@ -349,8 +429,11 @@ class ExchangeModel(mesa.Model):
 
         lpp = self.lp_params
         shares = self.rng.dirichlet(np.ones(lpp.count)) if lpp.count else np.zeros(0)
+        homes = _homes(lpp.count, _weights(entries, "liquidity")) if entries else [0] * lpp.count
         self.lps = [
-            LiquidityProvider(self, f"lp:{k}", lpp.capital * s, lpp.deposited)
+            LiquidityProvider(
+                self, f"lp:{k}", lpp.capital * s, lpp.deposited, self.exchanges[homes[k]]
+            )
             for k, s in enumerate(shares)
         ]
         lqp = self.liquidator_params
@@ -367,12 +450,13 @@ class ExchangeModel(mesa.Model):
         ]
         self._add_traders(list(range(n_traders)))
         if self.trader_params.initial_book.open_interest > 0:
-            seed_book(
-                self.exchange,
-                self.trader_params.initial_book,
-                np.arange(n_traders),
-                self.trader_rng,
-            )
+            for m, ex in enumerate(self.exchanges):
+                seed_book(
+                    ex,
+                    self.trader_params.initial_book,
+                    np.flatnonzero(self.trader_market == m),
+                    self.trader_rng,
+                )
             hold = min(1.0, self.exchange.clock.step_hours / self.trader_params.holding_mean)
             self.trader_state.hold_for[:] = self.trader_rng.geometric(hold, n_traders)
         self.governance = Governance(
@@ -421,13 +505,29 @@ class ExchangeModel(mesa.Model):
         self._wake[idx] = step_of(self) + self.trader_rng.geometric(
             self.exchange.clock.chance(self.trader_params.activity), idx.size
         )
+        if self.markets is not None:
+            weights = self._trader_weights
+            self.trader_market[idx] = self.trader_rng.choice(weights.size, idx.size, p=weights)
         for k, slot in enumerate(slots):
-            self.exchange.fund_wallet(slot, float(drawn["wealth"][k]))
+            self.exchange_of(slot).fund_wallet(slot, float(drawn["wealth"][k]))
             self.traders_by_slot[slot] = Trader(self, slot)
+
+    def exchange_of(self, slot: int) -> Exchange:
+        """The market a trader slot trades in."""
+        return self.exchanges[self.trader_market[slot]]
+
+    def markets_of(self, slots: np.ndarray):
+        """Pairs of (market, positions in `slots` of the traders in it)."""
+        if self.markets is None:
+            yield self.exchange, slice(None)
+            return
+        home = self.trader_market[slots]
+        for m, ex in enumerate(self.exchanges):
+            yield ex, np.flatnonzero(home == m)
 
     def trader_leaves(self, trader: Trader, reason: str) -> None:
         """A trader closes out, takes its wallet and its slot becomes free."""
-        ex = self.exchange
+        ex = self.exchange_of(trader.slot)
         ex.close(trader.slot)
         taken = ex.empty_wallet(trader.slot)
         ex.record("trader_exit", slot=trader.slot, reason=reason, withdrawn=taken)
@@ -458,31 +558,37 @@ class ExchangeModel(mesa.Model):
 
     # -- the step -----------------------------------------------------------------------
     def step(self) -> None:
-        ex = self.exchange
-        ex.begin_step()
+        for ex in self.exchanges:
+            ex.begin_step()
         self.engine_liquidations = 0
-        while not ex.at_close:
-            self._liquidate()
-            ex.advance_bar()
+        for ex in self.exchanges:
+            while not ex.at_close:
+                self._liquidate(ex)
+                ex.advance_bar()
         self._arrivals()
-        act(self, self._due_traders())
-        self._liquidate()
-        ex.finish_liquidations()
+        due = self._due_traders()
+        for ex, part in self.markets_of(due):
+            act(self, due[part], ex)
+        self._queued = 0
+        for ex in self.exchanges:
+            self._liquidate(ex)
+            self._queued += len(self.liquidation_queue)
+            ex.finish_liquidations()
         for lp in self.random.sample(self.lps, len(self.lps)):
             lp.step()
         step_governance(self)
         if self.agent_sample_period and step_of(self) % self.agent_sample_period == 0:
-            ex.settle_all()
-        ex.ledger.verify()
+            for ex in self.exchanges:
+                ex.settle_all()
+        self.exchange.ledger.verify()
         self._measure()
         self.datacollector.collect(self)
-        if ex.market.exhausted:
+        if any(ex.market.exhausted for ex in self.exchanges):
             self.running = False
 
-    def _liquidate(self) -> None:
-        """Bots take what they will of the positions below maintenance at the mark, then
-        the engine closes what they left."""
-        ex = self.exchange
+    def _liquidate(self, ex: Exchange) -> None:
+        """Bots take what they will of the positions below maintenance at the mark of
+        market `ex`, then its engine closes what they left."""
         queue = ex.liquidation_queue()
         self.liquidation_queue = list(
             zip(
@@ -494,18 +600,37 @@ class ExchangeModel(mesa.Model):
             )
         )
         for liquidator in self.random.sample(self.liquidators, len(self.liquidators)):
-            liquidator.step()
+            liquidator.step(ex)
         self.engine_liquidations += len(ex.engine_liquidate())
 
     # -- measurement --------------------------------------------------------------------
     def _measure(self) -> None:
-        ex = self.exchange
+        ex, venue = self.exchange, self.markets
         mark = ex.mark
-        long_oi, short_oi = ex.book.open_interest(mark)
-        oi = long_oi + short_oi
-        health = ex.fund.health(oi, ex.tvl())
-        nav = ex.vault_nav()
-        st = ex.stats
+        if venue is None:
+            long_oi, short_oi = ex.book.open_interest(mark)
+            oi = long_oi + short_oi
+            health = ex.fund.health(oi, ex.tvl())
+            nav = ex.vault_nav()
+            st = ex.stats
+            penalty, fees = ex.fund.inflows["penalty"], _fee_inflows(ex.fund.inflows)
+            lp_vault, open_positions = ex.vault.balance, int(np.count_nonzero(ex.book.size))
+            halted = ex.halted
+            accrued = ex.accrued()
+        else:
+            sides = [e.book.open_interest(e.mark) for e in self.exchanges]
+            long_oi, short_oi = (float(sum(side)) for side in zip(*sides, strict=True))
+            oi = long_oi + short_oi
+            health = venue.health()
+            nav = float(sum(e.vault_nav() for e in self.exchanges))
+            st = venue.stats()
+            penalty = venue.fund_inflows("penalty")
+            fees = venue.fund_inflows("trading_fee") + venue.fund_inflows("borrow_fee")
+            lp_vault = float(sum(e.vault.balance for e in self.exchanges))
+            open_positions = sum(int(np.count_nonzero(e.book.size)) for e in self.exchanges)
+            halted = any(e.halted for e in self.exchanges)
+            accrued = float(sum(e.accrued() for e in self.exchanges))
+            self._market_rows.extend(venue.rows(step_of(self)))
         target = ex.params.fund_target
         fund_to_oi = health.balance / oi if oi > 0 else math.nan
         ratio = target_ratio(health, ex.params.fund_target_basis)
@@ -539,24 +664,24 @@ class ExchangeModel(mesa.Model):
             "unresolved_bad_debt": st.unresolved,
             "liquidations": st.liquidations,
             "liquidation_volume": st.liquidation_volume,
-            "liquidation_queue": len(self.liquidation_queue),
-            "fund_inflow_penalty": ex.fund.inflows["penalty"],
-            "fund_inflow_fees": ex.fund.inflows["trading_fee"] + ex.fund.inflows["borrow_fee"],
+            "liquidation_queue": self._queued,
+            "fund_inflow_penalty": penalty,
+            "fund_inflow_fees": fees,
             "current_penalty_rate": ex.params.penalty_rate,
             "current_penalty_fund_share": ex.params.penalty_fund_share,
             "current_fund_fee_share": ex.params.fund_fee_share,
             "current_max_leverage": ex.params.max_leverage,
             "treasury_balance": ex.treasury,
-            "lp_vault": ex.vault.balance,
+            "lp_vault": lp_vault,
             "vault_nav": nav,
             "active_traders": self.n_traders - len(self._free),
-            "open_positions": int(np.count_nonzero(ex.book.size)),
-            "halted": ex.halted,
+            "open_positions": open_positions,
+            "halted": halted,
             "funding_rate": ex.funding_rate,
             "funding_paid_longs": st.funding_paid_longs,
             "funding_paid_shorts": st.funding_paid_shorts,
             "pool_net_funding": st.pool_net_funding,
-            "accrued_unsettled": ex.accrued(),
+            "accrued_unsettled": accrued,
             "socialized_funding": st.socialized_funding,
         }
 
@@ -582,5 +707,30 @@ class ExchangeModel(mesa.Model):
         """Raise if money was created or lost, or a balance is negative, NaN or infinite.
 
         `step` runs the ledger's cheap conservation check every step; this is the full one.
+        With several markets, each market's waterfall must add up too.
         """
-        self.exchange.check()
+        if self.markets is not None:
+            self.markets.check()
+        else:
+            self.exchange.check()
+
+    def market_frame(self) -> pd.DataFrame:
+        """One row per step and market (market as a column): open interest, the fund the
+        market draws on, what it put in and was paid, bad debt by stage, liquidations.
+
+        The model columns are the totals of these; a single market gets one name,
+        ``market``, and the figures of the model frame.
+        """
+        if self.markets is not None:
+            return pd.DataFrame(self._market_rows)
+        frame = self.datacollector.get_model_vars_dataframe()
+        out = pd.DataFrame(
+            {
+                "step": np.arange(len(frame)),
+                "market": "market",
+                **{c: frame[c].to_numpy() for c in SINGLE_MARKET_COLUMNS},
+                "fund_balance": frame["insurance_fund"].to_numpy(),
+                "fund_paid": frame["fund_covered"].to_numpy(),
+            }
+        )
+        return out

@@ -42,13 +42,14 @@ class Liquidator(mesa.Agent):
     def capital(self) -> float:
         return self.model.exchange.ledger.balance(self.account)
 
-    def step(self) -> None:
-        """Take from the shared queue, most rewarding first, within throughput and capital.
+    def step(self, ex=None) -> None:
+        """Take from the shared queue of market `ex` (the model's first by default), most
+        rewarding first, within throughput and capital.
 
         The queue is sorted by reward, so the first position whose reward is below the gas
         ends the search. A position bigger than the remaining budget gets a slice of it.
         """
-        ex = self.model.exchange
+        ex = self.model.exchange if ex is None else ex
         queue = self.model.liquidation_queue
         budget = self.capital * self.capital_leverage
         if self._refilled != ex.step:

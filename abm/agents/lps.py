@@ -12,24 +12,25 @@ import numpy as np
 
 
 class LiquidityProvider(mesa.Agent):
-    def __init__(self, model, name: str, capital: float, deposited: float) -> None:
+    def __init__(self, model, name: str, capital: float, deposited: float, exchange=None) -> None:
         super().__init__(model)
-        ex = model.exchange
+        self.exchange = ex = model.exchange if exchange is None else exchange
+        """The market whose vault this LP provides to."""
         self.account = ex.open_lp_account(name, capital)
         ex.lp_deposit(self.account, capital * deposited)
         self._seen_losses = 0.0
 
     @property
     def stake(self) -> float:
-        ex = self.model.exchange
+        ex = self.exchange
         return ex.vault.value_of(self.account, ex.vault_nav())
 
     @property
     def cash(self) -> float:
-        return self.model.exchange.ledger.balance(self.account)
+        return self.exchange.ledger.balance(self.account)
 
     def step(self) -> None:
-        model, ex, p = self.model, self.model.exchange, self.model.lp_params
+        model, ex, p = self.model, self.exchange, self.model.lp_params
         losses = ex.stats.adl_volume + ex.stats.socialized_loss
         shocked = losses > self._seen_losses
         self._seen_losses = losses
@@ -46,9 +47,9 @@ class LiquidityProvider(mesa.Agent):
 
 
 def lp_columns(model) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Every LP's stake, valuing the vault once rather than once per LP."""
-    ex = model.exchange
-    price = ex.vault.share_price(ex.vault_nav())
+    """Every LP's stake, valuing each vault once rather than once per LP."""
+    price = {id(ex): ex.vault.share_price(ex.vault_nav()) for ex in model.exchanges}
     ids = np.array([lp.unique_id for lp in model.lps], dtype=np.int64)
-    shares = np.array([ex.vault.shares.get(lp.account, 0.0) for lp in model.lps])
-    return ids, {"stake": shares * price}
+    shares = np.array([lp.exchange.vault.shares.get(lp.account, 0.0) for lp in model.lps])
+    prices = np.array([price[id(lp.exchange)] for lp in model.lps])
+    return ids, {"stake": shares * prices}

@@ -79,7 +79,7 @@ class Trader(mesa.Agent):
 
     @property
     def liquidated(self) -> int:
-        return int(self.model.exchange.book.liquidated[self.slot])
+        return int(self.model.exchange_of(self.slot).book.liquidated[self.slot])
 
     @property
     def liquidation_price(self) -> float:
@@ -87,42 +87,49 @@ class Trader(mesa.Agent):
         return float(_liquidation_prices(self.model, np.array([self.slot]))[0])
 
     def step(self) -> None:
-        act(self.model, np.array([self.slot]))
+        act(self.model, np.array([self.slot]), self.model.exchange_of(self.slot))
 
 
 def _liquidation_prices(model, slots: np.ndarray) -> np.ndarray:
-    """Isolated-margin liquidation prices under the market's maintenance rule, tiers
+    """Isolated-margin liquidation prices under each market's maintenance rule, tiers
     included (nan when flat)."""
-    ex = model.exchange
-    book = ex.book
-    size = book.size[slots]
-    price = risk.liquidation_price(size, book.entry[slots], book.margin[slots], ex.params)
-    return np.where(size != 0, price, np.nan)
+    out = np.empty(slots.size)
+    for ex, part in model.markets_of(slots):
+        book, s = ex.book, slots[part]
+        size = book.size[s]
+        price = risk.liquidation_price(size, book.entry[s], book.margin[s], ex.params)
+        out[part] = np.where(size != 0, price, np.nan)
+    return out
 
 
 def _accounts(model, slots: np.ndarray) -> dict[str, np.ndarray]:
-    """Equity (wallet plus position) and leverage (0 when flat, inf when underwater)."""
-    ex = model.exchange
-    book = ex.book
-    size, margin, entry = book.size[slots], book.margin[slots], book.entry[slots]
-    position_equity = risk.equity(margin, size, entry, ex.mark)
-    notional = risk.notional(size, ex.mark)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        leverage = np.where(
-            size == 0, 0.0, np.where(position_equity > 0, notional / position_equity, np.inf)
-        )
-    return {"equity": book.wallet[slots] + position_equity, "leverage": leverage}
+    """Equity (wallet plus position) and leverage (0 when flat, inf when underwater), each
+    trader in its own market."""
+    equity, leverage = np.empty(slots.size), np.empty(slots.size)
+    for ex, part in model.markets_of(slots):
+        book, s = ex.book, slots[part]
+        size, margin, entry = book.size[s], book.margin[s], book.entry[s]
+        position_equity = risk.equity(margin, size, entry, ex.mark)
+        notional = risk.notional(size, ex.mark)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            leverage[part] = np.where(
+                size == 0, 0.0, np.where(position_equity > 0, notional / position_equity, np.inf)
+            )
+        equity[part] = book.wallet[s] + position_equity
+    return {"equity": equity, "leverage": leverage}
 
 
 def trader_columns(model) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Every trader's equity, leverage, liquidations and style, computed from the arrays."""
     st = model.trader_state
     slots = np.flatnonzero(st.agent_id >= 0)
-    book = model.exchange.book
+    liquidated = np.empty(slots.size, dtype=np.int64)
+    for ex, part in model.markets_of(slots):
+        liquidated[part] = ex.book.liquidated[slots[part]]
     return st.agent_id[slots], {
         **_accounts(model, slots),
         "liquidation_price": _liquidation_prices(model, slots),
-        "liquidated": book.liquidated[slots].astype(np.int64),
+        "liquidated": liquidated,
         # Codes are indices into STYLES by construction, so pandas need not re-check them.
         "style": pd.Categorical.from_codes(st.style[slots], dtype=STYLE_DTYPE, validate=False),
     }
@@ -137,8 +144,9 @@ def _bled(ex, tp, st, slots: np.ndarray, size: np.ndarray, now: int) -> np.ndarr
     return cost > tp.funding_tolerance * np.maximum(equity, 0.0)
 
 
-def act(model, slots: np.ndarray) -> None:
-    """Every trader in `slots` decides and acts, then chooses when to look again.
+def act(model, slots: np.ndarray, ex=None) -> None:
+    """Every trader in `slots` decides and acts in market `ex` (the model's first market
+    by default), then chooses when to look again.
 
     Rules, per trader: after an ADL or a socialised loss it may leave; a holder closes
     when its holding time is up, its signal turns against it or the funding it would pay
@@ -148,7 +156,8 @@ def act(model, slots: np.ndarray) -> None:
     receives funding, and wait while none is paid) at its leverage, scaled by appetite and
     by confidence in the insurance fund; a flat trader without money leaves.
     """
-    ex, tp, st = model.exchange, model.trader_params, model.trader_state
+    ex = model.exchange if ex is None else ex
+    tp, st = model.trader_params, model.trader_state
     book, rng, now = ex.book, model.trader_rng, step_of(model)
     n = slots.size
     if n == 0:

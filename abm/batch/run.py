@@ -10,6 +10,8 @@ A run folder holds:
 * ``agents.parquet``: `Step`, `AgentID`, `agent_type` (Trader, LiquidityProvider, ...)
   and each type's reporters (traders: equity, leverage, liquidated, style; LPs: stake),
   every `run.agent_sample_period` steps.
+* ``markets.parquet`` (a scenario with `[[markets]]` only): one row per step and market,
+  market as a column (`ExchangeModel.market_frame`); the model columns are its totals.
 * ``summary.json``: scenario, seed, steps, abm_version, git_commit, mesa_version, the metrics of
   `abm.batch.metrics.summarize`, the overrides and the full resolved scenario (`config`).
 """
@@ -147,11 +149,14 @@ class RunResult:
     agents: pd.DataFrame
     summary: dict[str, Any]
     overrides: dict[str, Any] = field(default_factory=dict)
+    markets: pd.DataFrame | None = None
 
     def write(self, out: str | os.PathLike, *, overwrite: bool = False) -> Path:
-        """Write the four files into `out`, which appears only once all are written."""
+        """Write the files into `out`, which appears only once all are written."""
         with atomic_dir(out, overwrite=overwrite) as tmp:
             write_parquet(self.timeseries, tmp / "timeseries.parquet")
+            if self.markets is not None:
+                write_parquet(self.markets, tmp / "markets.parquet")
             write_parquet(self.events, tmp / "events.parquet")
             write_parquet(self.agents, tmp / "agents.parquet")
             write_json(
@@ -209,6 +214,7 @@ def run(
         agents=agents_frame(model),
         summary=summary,
         overrides={k: v for k, v in overrides.items() if k not in ("run.seed", "run.steps")},
+        markets=model.market_frame() if model.markets is not None else None,
     )
     release(model)  # the result holds tables, not the model
     if out is not None:

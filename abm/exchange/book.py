@@ -19,13 +19,13 @@ DUST = 1e-12
 class PositionBook:
     """Signed sizes and entry prices per slot; margins and wallets live in the ledger."""
 
-    def __init__(self, ledger: Ledger, capacity: int) -> None:
+    def __init__(self, ledger: Ledger, capacity: int, prefix: str = "") -> None:
         self.ledger = ledger
         self.capacity = capacity
         self.size = np.zeros(capacity)
         self.entry = np.zeros(capacity)
-        self.margin_ids = ledger.open_block("margin", capacity)
-        self.wallet_ids = ledger.open_block("wallet", capacity)
+        self.margin_ids = ledger.open_block(prefix + "margin", capacity)
+        self.wallet_ids = ledger.open_block(prefix + "wallet", capacity)
         self.adl_hits = np.zeros(capacity, dtype=np.int64)
         self.socialized_hits = np.zeros(capacity, dtype=np.int64)
         self.liquidated = np.zeros(capacity, dtype=np.int64)

@@ -18,6 +18,7 @@ import numpy as np
 from . import deleveraging, funding, liquidation, risk
 from .book import PositionBook
 from .exact import ExactField, ExactSum, units
+from .factor import Loading
 from .fund import FundHealth, InsuranceFund
 from .funding import Accruals, AdaptiveFunding
 from .ledger import Accounts, Ledger
@@ -117,15 +118,27 @@ class Exchange:
         fund_seed: float = 250_000.0,
         treasury_seed: float = 2_000_000.0,
         rng: np.random.Generator | None = None,
+        ledger: Ledger | None = None,
+        name: str = "",
+        fund: InsuranceFund | None = None,
+        treasury_id: int | None = None,
+        loading: Loading | None = None,
     ) -> None:
+        """Without `ledger` the exchange is a venue of its own. With it, it is one named
+        market of a venue (markets.py): its accounts are named ``name/...``, and it may
+        draw on the venue's `fund` and pay fees to its treasury."""
         self.params = params or ExchangeParams()
-        self.ledger = Ledger()
-        self.fund = InsuranceFund(self.ledger)
-        self.vault = LPVault(self.ledger)
-        self.treasury_id = self.ledger.open(self.TREASURY)
-        self.book = PositionBook(self.ledger, capacity)
+        self.name = name
+        prefix = f"{name}/" if name else ""
+        self.ledger = ledger or Ledger()
+        self.fund = fund or InsuranceFund(self.ledger, name=prefix + InsuranceFund.ACCOUNT)
+        self.vault = LPVault(self.ledger, prefix + LPVault.ACCOUNT)
+        if treasury_id is None:
+            treasury_id = self.ledger.open(self.TREASURY)
+        self.treasury_id = treasury_id
+        self.book = PositionBook(self.ledger, capacity, prefix)
         rng = rng or np.random.default_rng()
-        self.market = Market(market or MarketParams(), rng)
+        self.market = Market(market or MarketParams(), rng, loading)
         (self.adl_rng,) = rng.spawn(1)
         self.clock = self.market.clock
         self.oracle = Oracle(oracle or OracleParams(), self.market.price, self.clock.step_hours)
@@ -458,7 +471,9 @@ class Exchange:
         As GMX reserves pool liquidity for open interest: a pool cannot back positions far
         larger than itself. An order that does not fit is refused and takes no room.
         """
-        room = self.params.max_oi_to_vault * self.ledger.get(self.vault.id) - self.open_interest()
+        p = self.params
+        room = min(p.max_oi_to_vault * self.ledger.get(self.vault.id), p.max_open_interest)
+        room -= self.open_interest()
         fits = np.cumsum(notional) <= room
         if fits.all() or notional.size == 0:
             return fits
@@ -966,6 +981,8 @@ class Exchange:
         return self.ledger.balance(self.treasury_id)
 
     def record(self, kind: str, **data) -> None:
+        if self.name:
+            data["market"] = self.name
         self.events.append({"step": self.step, "kind": kind, **data})
 
     def check(self) -> None:

@@ -30,9 +30,16 @@ def target_ratio(health: FundHealth, basis: str) -> float:
 class InsuranceFund:
     ACCOUNT = "insurance_fund"
 
-    def __init__(self, ledger: Ledger, depleted_below: float = 1.0) -> None:
+    def __init__(
+        self,
+        ledger: Ledger,
+        depleted_below: float = 1.0,
+        *,
+        name: str = ACCOUNT,
+        account: int | None = None,
+    ) -> None:
         self.ledger = ledger
-        self.id = ledger.open(self.ACCOUNT)
+        self.id = ledger.open(name) if account is None else account
         self.inflows: dict[str, float] = defaultdict(float)
         self.outflows: dict[str, float] = defaultdict(float)
         self.peak = 0.0
@@ -41,6 +48,11 @@ class InsuranceFund:
     @property
     def balance(self) -> float:
         return self.ledger.balance(self.id)
+
+    def share(self) -> InsuranceFund:
+        """A view of this fund's account that counts its own inflows and payouts: one
+        market's part of a fund shared by several."""
+        return InsuranceFund(self.ledger, self.depleted_below, account=self.id)
 
     def seed(self, amount: float) -> None:
         self.ledger.deposit(self.id, amount, source="fund_seed")

@@ -71,6 +71,8 @@ class ExchangeParams:
     waterfall: tuple[str, ...] = DEFAULT_WATERFALL
     vault_floor: float = ranged(0.10, "[0, 10]")
     max_oi_to_vault: float = ranged(2.0, "(0, 1000]")
+    max_open_interest: float = ranged(math.inf, "[0, inf]")
+    """Open-interest cap in quote units (a market's OI cap, as Hyperliquid's per asset)."""
     fund_cover_cap: float = ranged(math.inf, "[0, inf]")
     fund_cover_cap_total: float = ranged(math.inf, "[0, inf]")
     adl_ranking: str = "bitmex"

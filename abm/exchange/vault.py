@@ -20,9 +20,9 @@ DUST_SHARES = 1e-12
 class LPVault:
     ACCOUNT = "lp_vault"
 
-    def __init__(self, ledger: Ledger) -> None:
+    def __init__(self, ledger: Ledger, name: str = ACCOUNT) -> None:
         self.ledger = ledger
-        self.id = ledger.open(self.ACCOUNT)
+        self.id = ledger.open(name)
         self.shares: dict[int, float] = {}
         self.total_shares = 0.0
 

@@ -33,9 +33,11 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from ..agents.params import STYLES, LiquidatorParams, LPParams, TraderParams
+from ..exchange.factor import FactorParams
 from ..exchange.funding import FUNDING_RULES
 from ..exchange.mark import MARK_PRICES
 from ..exchange.market import FlashCrash, MarketParams, Trend, load_price_csv
+from ..exchange.markets import FUND_SCOPES, TIERS, setups_from
 from ..exchange.oracle import OracleParams
 from ..exchange.params import (
     ADL_PRICES,
@@ -300,6 +302,7 @@ TradersSection = section_model(
     special=_TRADER_SPECIAL,
     extra={"count": (_nonneg_int("count", 10_000_000), DEFAULTS["n_traders"])},
 )
+FactorSection = section_model(FactorParams, "factor", special={"factor.shocks": list[Shock]})
 LiquidatorsSection = section_model(LiquidatorParams, "liquidators")
 LPsSection = section_model(LPParams, "lps")
 GovernanceSection = section_model(GovernanceParams, "governance")
@@ -329,6 +332,24 @@ class Run(BaseModel):
     ]
 
 
+class MarketEntry(BaseModel):
+    """One `[[markets]]` table: a market of a venue with several. Its `market`, `oracle`
+    and `exchange` tables change the scenario's own sections for this market only; a
+    `tier` (dYdX's liquidity tiers) sets its margins and its default `fund_cap`."""
+
+    model_config = STRICT
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$")]
+    tier: Literal[tuple(TIERS)] | None = None
+    beta: Annotated[float, _ranged("beta", -10.0, 10.0)] = 0.0
+    weight: Annotated[float, _ranged("weight", 0.0, 1e12)] = 1.0
+    liquidity: Annotated[float, _ranged("liquidity", 0.0, 1e12)] = 1.0
+    fund_weight: Annotated[float, _ranged("fund_weight", 0.0, 1e12)] = 1.0
+    fund_cap: Annotated[float, _ranged("fund_cap", 0.0, float("inf"))] | None = None
+    market: dict[str, Any] = Field(default_factory=dict)
+    oracle: dict[str, Any] = Field(default_factory=dict)
+    exchange: dict[str, Any] = Field(default_factory=dict)
+
+
 class Scenario(BaseModel):
     """A complete, validated scenario: market, oracle, exchange, agents, governance and
     run settings, plus the classroom text in `info`. `name`, `extends` and `source` say
@@ -347,6 +368,28 @@ class Scenario(BaseModel):
     liquidators: LiquidatorsSection = Field(default_factory=LiquidatorsSection)
     lps: LPsSection = Field(default_factory=LPsSection)
     governance: GovernanceSection = Field(default_factory=GovernanceSection)
+    fund_scope: Literal[FUND_SCOPES] = "shared"
+    factor: FactorSection = Field(default_factory=FactorSection)
+    markets: list[MarketEntry] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _check_markets(self):
+        """Each market entry over the scenario's own sections must make a valid market."""
+        try:
+            setups_from(
+                self.market_entries(),
+                self.exchange.to_params(),
+                self.market.to_params(),
+                self.oracle.to_params(),
+            )
+        except ValueError as exc:
+            raise PydanticCustomError(
+                "scenario_rule", "{text}", {"sep": "", "text": str(exc)}
+            ) from None
+        return self
+
+    def market_entries(self) -> list[dict[str, Any]]:
+        return [m.model_dump(exclude_none=True) for m in self.markets]
 
     def model_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for `ExchangeModel` (nested sections as dicts)."""
@@ -362,6 +405,11 @@ class Scenario(BaseModel):
             kwargs[name] = {
                 f.name: getattr(params, f.name) for f in dataclasses.fields(params) if f.init
             }
+        if self.markets:
+            kwargs["markets"] = self.market_entries()
+            kwargs["fund_scope"] = self.fund_scope
+            factor = self.factor.to_params()
+            kwargs["factor"] = {f.name: getattr(factor, f.name) for f in dataclasses.fields(factor)}
         return kwargs
 
     def to_dict(self) -> dict[str, Any]:

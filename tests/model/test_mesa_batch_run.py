@@ -9,7 +9,18 @@ import pytest
 
 from abm import MODEL_COLUMNS, ExchangeModel
 
-NESTED = {"preset", "exchange", "market", "oracle", "traders", "liquidators", "lps", "governance"}
+NESTED = {
+    "preset",
+    "exchange",
+    "market",
+    "oracle",
+    "traders",
+    "liquidators",
+    "lps",
+    "governance",
+    "markets",
+    "factor",
+}
 FLAT = sorted(set(inspect.signature(ExchangeModel).parameters) - NESTED - {"rng"})
 SAMPLES = {
     "n_traders": [20, 30],
@@ -28,6 +39,7 @@ SAMPLES = {
     "agent_sample_period": [0, 5],
     "governance_enabled": [False, True],
     "governance_speed": [1.0, 2.0],
+    "fund_scope": ["shared", "isolated"],
 }
 SEEDS = [1, 2]
 
