@@ -148,6 +148,9 @@ class Exchange:
         self.halted_until = -1
         self.pending: list[Shortfall] = []
         self._liq_flow = 0.0
+        self.cross: np.ndarray | None = None
+        """Slots whose margin is checked per account across markets (cross.py); this
+        market's own liquidations leave them alone."""
         self.accruals = Accruals(capacity)
         self.adaptive = AdaptiveFunding()
         self.funding_rate = 0.0
@@ -344,10 +347,12 @@ class Exchange:
         return float(self.accruals.pending(self.book.size).sum())
 
     def _below_maintenance(self) -> np.ndarray:
+        """Isolated positions below maintenance (cross accounts are checked in cross.py)."""
         book = self.book
-        return np.flatnonzero(
+        slots = np.flatnonzero(
             risk.liquidatable(self.margins(), book.size, book.entry, self.mark, self.params)
         )
+        return slots if self.cross is None else slots[~self.cross[slots]]
 
     def finish_liquidations(self) -> None:
         """Resolve this step's losses, run a PnL-to-pool ADL where configured, and let
@@ -618,7 +623,9 @@ class Exchange:
         self.fund.note_inflow("penalty", got)
 
     # -- liquidations -------------------------------------------------------------------
-    def _plan(self, slots: np.ndarray, *, engine: bool, cap=1.0) -> liquidation.Plan:
+    def _plan(
+        self, slots: np.ndarray, *, engine: bool, cap=1.0, whole: bool = False
+    ) -> liquidation.Plan:
         book = self.book
         return liquidation.plan(
             self.ledger.balances_of(book.margin_ids[slots]),
@@ -630,6 +637,7 @@ class Exchange:
             self.clock.step_hours,
             engine=engine,
             cap=cap,
+            whole=whole,
         )
 
     def liquidation_queue(self) -> LiquidationQueue:
@@ -675,13 +683,20 @@ class Exchange:
         return self.liquidate_many(slots, None) if slots.size else []
 
     def liquidate_many(
-        self, slots: np.ndarray, liquidator: int | None, cap: float | np.ndarray = 1.0
+        self,
+        slots: np.ndarray,
+        liquidator: int | None,
+        cap: float | np.ndarray = 1.0,
+        *,
+        force: bool = False,
     ) -> list[Liquidation]:
         """Liquidate distinct positions below maintenance under the configured path.
 
         `liquidator` is a bot's ledger account, or None for the protocol's engine.
         `cap` limits the fraction each closes (a bot's slice). Slots no longer below
-        maintenance are skipped; a shortfall waits for the waterfall.
+        maintenance are skipped; a shortfall waits for the waterfall. With `force`, whole
+        positions are closed whatever their own margin (a cross account below its
+        maintenance, cross.py).
         """
         book, p, mark = self.book, self.params, self.mark
         slots = _distinct(np.asarray(slots, dtype=np.int64), "liquidate_many")
@@ -690,11 +705,11 @@ class Exchange:
         size = book.size[slots]
         margin = self.ledger.balances_of(book.margin_ids[slots])
         entry = book.entry[slots]
-        below = risk.liquidatable(margin, size, entry, mark, p)
+        below = (size != 0) if force else risk.liquidatable(margin, size, entry, mark, p)
         if not below.any():
             return []
         slots, size, margin, entry, cap = (a[below] for a in (slots, size, margin, entry, cap))
-        plan = self._plan(slots, engine=liquidator is None, cap=cap)
+        plan = self._plan(slots, engine=liquidator is None, cap=cap, whole=force)
         live = plan.fraction > 0
         if not live.all():
             slots, size, margin, entry = (a[live] for a in (slots, size, margin, entry))

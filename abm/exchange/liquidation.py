@@ -105,12 +105,14 @@ def plan(
     *,
     engine: bool = False,
     cap: np.ndarray | float = 1.0,
+    whole: bool = False,
 ) -> Plan:
     """The liquidation of positions below maintenance under `params.liquidation_path`.
 
     `engine` marks a liquidation by the protocol's engine rather than a bot (the
     liquidator's share of a penalty then goes to the fund, and no keeper fee is paid).
-    `cap` limits the fraction closed (a bot with too little capital takes a slice).
+    `cap` limits the fraction closed (a bot with too little capital takes a slice);
+    `whole` closes whole positions (no partial liquidation, no slices).
     """
     p = params
     path = p.liquidation_path
@@ -119,9 +121,10 @@ def plan(
     eq = risk.equity(margin, size, entry, mark)
     mm_req = risk.maintenance_requirement(n, p)
     frac = np.ones_like(n)
-    if p.partial_liquidation and path not in ("engine", "backstop"):
+    if p.partial_liquidation and path not in ("engine", "backstop") and not whole:
         frac = partial_fraction(eq, n, p, depth)
-    frac = np.minimum(frac, slice_cap(n, p, step_hours))
+    if not whole:
+        frac = np.minimum(frac, slice_cap(n, p, step_hours))
     frac = np.minimum(frac, cap)
     takeover = np.zeros(n.shape, dtype=bool)
     if path == "backstop":
