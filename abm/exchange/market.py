@@ -103,6 +103,9 @@ class MarketParams:
     jump_std: float = ranged(0.04, "[0, 1]")
     shocks: tuple[Shock, ...] = ()
     replay_path: str | None = None
+    replay_column: str = "close"
+    """The replay file's column this market reads (one file may hold a column per market;
+    open, high and low are read only beside `close`)."""
     replay_scale: bool = False
     impact: float = ranged(1.0, "[0, 1000]")
     impact_decay: float = ranged(0.2, "[0, 1]")
@@ -206,9 +209,9 @@ def _check_bars(bars: Bars, field: str, path: Path) -> None:
             )
 
 
-def load_bars(path: str | Path, field: str = "replay_path") -> Bars:
-    """Read a price series with `timestamp` and `close` columns, and optionally `open`,
-    `high` and `low`; raise a clear ValueError.
+def load_bars(path: str | Path, field: str = "replay_path", column: str = "close") -> Bars:
+    """Read a price series with `timestamp` and `column` (`close`) columns, and optionally
+    `open`, `high` and `low` beside `close`; raise a clear ValueError.
 
     Timestamps are seconds (numbers, as Unix time) or ISO 8601 times and must rise
     strictly: a replay in file order of unsorted or repeated rows would be a different
@@ -225,26 +228,27 @@ def load_bars(path: str | Path, field: str = "replay_path") -> Bars:
     except pd.errors.EmptyDataError:
         raise ValueError(
             f"{field}: replay file {path} is empty; row 1 must be a header naming the columns "
-            f"'timestamp' and 'close'"
+            f"'timestamp' and '{column}'"
         ) from None
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise ValueError(f"{field}: replay file {path} is not a readable CSV: {exc}") from None
     except OSError as exc:
         raise ValueError(f"{field}: replay file {path} cannot be read: {exc.strerror}") from None
-    missing = [c for c in ("timestamp", "close") if c not in frame.columns]
+    missing = [c for c in ("timestamp", column) if c not in frame.columns]
     if missing:
         raise ValueError(
-            f"{field}: replay file {path} needs columns 'timestamp' and 'close'; "
+            f"{field}: replay file {path} needs columns 'timestamp' and '{column}'; "
             f"missing {missing} in row 1, the header (found {list(frame.columns)})"
         )
-    close = _positive(frame, "close", field, path)
+    close = _positive(frame, column, field, path)
     if close.size < 2:
         raise ValueError(
             f"{field}: replay file {path} needs at least 2 rows of prices after the header "
             f"(row 1), found {close.size}"
         )
     extra = {
-        c: _positive(frame, c, field, path) if c in frame.columns else None for c in BAR_COLUMNS
+        c: _positive(frame, c, field, path) if c in frame.columns and column == "close" else None
+        for c in BAR_COLUMNS
     }
     raw = frame["timestamp"]
     times = pd.to_numeric(raw, errors="coerce")
@@ -271,9 +275,11 @@ def load_bars(path: str | Path, field: str = "replay_path") -> Bars:
     return bars
 
 
-def load_price_csv(path: str | Path, field: str = "replay_path") -> np.ndarray:
-    """The closes of a replay file (see `load_bars`)."""
-    return load_bars(path, field).close
+def load_price_csv(
+    path: str | Path, field: str = "replay_path", column: str = "close"
+) -> np.ndarray:
+    """The closes (or `column`) of a replay file (see `load_bars`)."""
+    return load_bars(path, field, column).close
 
 
 def bar_hours(path: str | Path, field: str = "replay_path") -> float:
@@ -311,7 +317,9 @@ class Market:
         self.params = params
         self.rng = rng
         self.loading = loading
-        self.bars = load_bars(params.replay_path) if params.replay_path else None
+        self.bars = None
+        if params.replay_path:
+            self.bars = load_bars(params.replay_path, column=params.replay_column)
         if self.bars is not None and params.replay_scale:
             self.bars = self.bars.scaled(params.initial_price / self.bars.close[0])
         self.replay = None if self.bars is None else self.bars.close

@@ -29,7 +29,7 @@ from .exchange import Exchange, Stats
 from .factor import CommonFactor, FactorParams, Loading
 from .fund import FundHealth, InsuranceFund
 from .ledger import Ledger
-from .market import FlashCrash, MarketParams, Trend
+from .market import FlashCrash, MarketParams, Trend, load_price_csv
 from .oracle import OracleParams
 from .params import ExchangeParams, check_range
 
@@ -305,9 +305,12 @@ def _replaced(obj, changes: dict, where: str):
     if "shocks" in changes:
         changes = {**changes, "shocks": as_shocks(changes["shocks"], f"{where}.shocks")}
     try:
-        return replace(obj, **changes)
+        out = replace(obj, **changes)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{where}.{exc}") from None
+    if changes.get("replay_path"):
+        load_price_csv(out.replay_path, f"{where}.replay_path", out.replay_column)
+    return out
 
 
 def setups_from(

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from .schema import Scenario
 
 PRESETS_ENV = "ABM_SCENARIOS"
-PATH_FIELDS = (("market", "replay_path"),)
+PATH_FIELDS = (("market", "replay_path"), ("factor", "replay_path"))
 """Fields holding file paths, resolved against the directory of the file that sets them."""
 
 
@@ -99,8 +99,11 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 
 def _resolve_paths(data: dict[str, Any], base: Path) -> None:
-    for section, key in PATH_FIELDS:
-        table = data.get(section)
+    tables = [(data.get(section), key) for section, key in PATH_FIELDS]
+    markets = data.get("markets")
+    if isinstance(markets, list):
+        tables += [(m.get("market"), "replay_path") for m in markets if isinstance(m, dict)]
+    for table, key in tables:
         if isinstance(table, dict) and isinstance(table.get(key), str) and table[key]:
             p = Path(table[key]).expanduser()
             table[key] = str(p if p.is_absolute() else (base / p).resolve())
@@ -238,7 +241,7 @@ def apply_overrides(data: dict[str, Any], overrides: Mapping[str, Any] | None) -
     for path, value in overrides.items():
         if path.split(".")[0] in ("name", "source", "extends"):
             raise ScenarioError(f"{path} cannot be overridden")
-        if path == "market.replay_path" and isinstance(value, str) and value:
+        if path.endswith("replay_path") and isinstance(value, str) and value:
             value = str(Path(value).expanduser().resolve())
         set_path(out, path, copy.deepcopy(value))
     return out

@@ -260,8 +260,14 @@ _TRADER_SPECIAL = {
 
 
 def _check_replay(path: str | None) -> str | None:
+    """The file and its `close` column; a file without one may hold a column per market,
+    which the scenario checks against `replay_column` (`Scenario._check_replays`)."""
     if path is not None:
-        load_price_csv(path, field="market.replay_path")
+        try:
+            load_price_csv(path, field="market.replay_path")
+        except ValueError as exc:
+            if "missing ['close']" not in str(exc):
+                raise
     return path
 
 
@@ -302,6 +308,8 @@ TradersSection = section_model(
     special=_TRADER_SPECIAL,
     extra={"count": (_nonneg_int("count", 10_000_000), DEFAULTS["n_traders"])},
 )
+
+
 FactorSection = section_model(FactorParams, "factor", special={"factor.shocks": list[Shock]})
 LiquidatorsSection = section_model(LiquidatorParams, "liquidators")
 LPsSection = section_model(LPParams, "lps")
@@ -374,8 +382,13 @@ class Scenario(BaseModel):
 
     @model_validator(mode="after")
     def _check_markets(self):
-        """Each market entry over the scenario's own sections must make a valid market."""
+        """Each market entry over the scenario's own sections must make a valid market,
+        and every replayed series must have the column it is read from."""
         try:
+            for where, params in (("market", self.market), ("factor", self.factor)):
+                p = params.to_params()
+                if p.replay_path:
+                    load_price_csv(p.replay_path, f"{where}.replay_path", p.replay_column)
             setups_from(
                 self.market_entries(),
                 self.exchange.to_params(),
@@ -493,7 +506,7 @@ def describe_error(err: dict) -> str:
         return f"{path}{ctx.get('sep', ': ')}{ctx.get('text', err['msg'])}"
     if kind == "value_error":
         msg = err["msg"].removeprefix("Value error, ")
-        if msg.startswith("market.replay_path"):
+        if msg.startswith(("market.replay_path", "factor.replay_path")):
             return msg
         name = str(loc[-1]) if loc else ""
         if name and msg.startswith(name):
