@@ -76,10 +76,17 @@ class InsuranceFund:
     def health(self, open_interest: float, tvl: float) -> FundHealth:
         bal = self.balance
         self.peak = max(self.peak, bal)
-        return FundHealth(
-            balance=bal,
-            fund_to_oi=bal / open_interest if open_interest > 0 else math.inf,
-            fund_to_tvl=bal / tvl if tvl > 0 else 0.0,
-            drawdown=1.0 - bal / self.peak if self.peak > 0 else 0.0,
-            depleted=bal < self.depleted_below,
-        )
+        return health_of(bal, self.peak, open_interest, tvl, self.depleted_below)
+
+
+def health_of(
+    balance: float, peak: float, open_interest: float, tvl: float, depleted_below: float = 1.0
+) -> FundHealth:
+    """A fund's (or several funds') health from its balance and its peak so far."""
+    return FundHealth(
+        balance=balance,
+        fund_to_oi=balance / open_interest if open_interest > 0 else math.inf,
+        fund_to_tvl=balance / tvl if tvl > 0 else 0.0,
+        drawdown=1.0 - balance / peak if peak > 0 else 0.0,
+        depleted=balance < depleted_below,
+    )

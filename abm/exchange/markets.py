@@ -27,7 +27,7 @@ import numpy as np
 
 from .exchange import Exchange, Stats
 from .factor import CommonFactor, FactorParams, Loading
-from .fund import FundHealth, InsuranceFund
+from .fund import FundHealth, InsuranceFund, health_of
 from .ledger import Ledger
 from .market import FlashCrash, MarketParams, Trend, load_price_csv
 from .oracle import OracleParams
@@ -185,13 +185,7 @@ class Markets:
         """The funds together against the venue's open interest, TVL and their peak."""
         balance, oi, tvl = self.fund_balance(), self.open_interest(), self.tvl()
         self._peak = max(self._peak, balance)
-        return FundHealth(
-            balance=balance,
-            fund_to_oi=balance / oi if oi > 0 else math.inf,
-            fund_to_tvl=balance / tvl if tvl > 0 else 0.0,
-            drawdown=1.0 - balance / self._peak if self._peak > 0 else 0.0,
-            depleted=balance < 1.0,
-        )
+        return health_of(balance, self._peak, oi, tvl)
 
     def stats(self) -> Stats:
         """Every counter summed over the markets (halted steps: the most of any market)."""

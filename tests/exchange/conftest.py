@@ -1,6 +1,8 @@
+import numpy as np
 import pytest
 
 from abm.exchange import Exchange, ExchangeParams, MarketParams
+from abm.exchange.markets import Markets
 
 
 @pytest.fixture
@@ -59,3 +61,26 @@ def book_on_vault(params, market, positions, *, oracle=None, vault=1_000_000.0, 
     for slot, (size, entry, margin) in enumerate(positions):
         place(ex, slot, size, entry, margin)
     return ex
+
+
+@pytest.fixture
+def open_venue():
+    """A venue of several markets with 100,000 in each LP vault and 1,000 in each wallet."""
+
+    def make(setups, *, capacity, fund_seed, **kwargs):
+        v = Markets(
+            setups,
+            capacity=capacity,
+            fund_seed=fund_seed,
+            treasury_seed=0.0,
+            rng=np.random.default_rng(1),
+            **kwargs,
+        )
+        for ex in v:
+            lp = ex.open_lp_account(f"{ex.name}/lp", 100_000.0)
+            ex.lp_deposit(lp, 100_000.0)
+            for slot in range(capacity):
+                ex.fund_wallet(slot, 1_000.0)
+        return v
+
+    return make

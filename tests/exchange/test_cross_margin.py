@@ -1,27 +1,18 @@
 """Cross margin by hand: an account's positions in several markets share its collateral."""
 
-import numpy as np
 import pytest
+from test_markets import RULES as ROUND
+from test_markets import STILL
 
 from abm.exchange import ExchangeParams, FlashCrash, MarketParams, OracleParams, Trend
 from abm.exchange.cross import CrossMargin
 from abm.exchange.factor import FactorParams
-from abm.exchange.markets import Markets, MarketSetup
+from abm.exchange.markets import MarketSetup
 
-RULES = ExchangeParams(
-    initial_margin=0.1,
-    maintenance_margin=0.05,
-    penalty_rate=0.01,
-    half_spread=0.0,
-    slippage=0.0,
-    partial_liquidation=False,
-    taker_fee=0.0,
-    borrow_rate=0.0,
-)
-STILL = dict(annual_vol=0.0, jump_intensity=0.0, impact=0.0)
+RULES = ExchangeParams(**{**ROUND, "penalty_rate": 0.01})
 
 
-def venue(eth_drop=0.0, factor=None, betas=(0.0, 0.0, 0.0)):
+def venue(open_venue, eth_drop=0.0, factor=None, betas=(0.0, 0.0, 0.0)):
     """BTC, ETH and ALT at 100; ETH falls by `eth_drop` in the first step."""
     shocks = (FlashCrash(start=0, drop=eth_drop, duration=1, recovery=0.0),) if eth_drop else ()
     setups = [
@@ -31,20 +22,7 @@ def venue(eth_drop=0.0, factor=None, betas=(0.0, 0.0, 0.0)):
         ),
         MarketSetup("ALT", RULES, MarketParams(**STILL), OracleParams(), beta=betas[2]),
     ]
-    v = Markets(
-        setups,
-        factor=factor,
-        capacity=2,
-        fund_seed=0.0,
-        treasury_seed=0.0,
-        rng=np.random.default_rng(1),
-    )
-    for ex in v:
-        lp = ex.open_lp_account(f"{ex.name}/lp", 100_000.0)
-        ex.lp_deposit(lp, 100_000.0)
-        for slot in range(2):
-            ex.fund_wallet(slot, 1_000.0)
-    return v
+    return open_venue(setups, capacity=2, fund_seed=0.0, factor=factor)
 
 
 def three_longs(v, slot=0):
@@ -63,8 +41,8 @@ def step(v, cross):
     return done
 
 
-def test_value_and_maintenance_are_summed_over_the_markets():
-    v = venue(eth_drop=0.10)
+def test_value_and_maintenance_are_summed_over_the_markets(open_venue):
+    v = venue(open_venue, eth_drop=0.10)
     three_longs(v)
     cross = CrossMargin(v, [0])
     v.begin_step()
@@ -73,8 +51,8 @@ def test_value_and_maintenance_are_summed_over_the_markets():
     assert cross.below().tolist() == [0]
 
 
-def test_the_largest_risk_is_closed_first_and_only_until_margin_is_restored():
-    v = venue(eth_drop=0.10)
+def test_the_largest_risk_is_closed_first_and_only_until_margin_is_restored(open_venue):
+    v = venue(open_venue, eth_drop=0.10)
     three_longs(v)
     cross = CrossMargin(v, [0])
     done = step(v, cross)
@@ -91,8 +69,8 @@ def test_the_largest_risk_is_closed_first_and_only_until_margin_is_restored():
     assert cross.below().size == 0
 
 
-def test_a_loss_in_one_market_closes_positions_in_markets_that_did_not_move():
-    v = venue(eth_drop=0.14)
+def test_a_loss_in_one_market_closes_positions_in_markets_that_did_not_move(open_venue):
+    v = venue(open_venue, eth_drop=0.14)
     three_longs(v, slot=0)
     three_longs(v, slot=1)
     cross = CrossMargin(v, [0])
@@ -105,9 +83,9 @@ def test_a_loss_in_one_market_closes_positions_in_markets_that_did_not_move():
     assert (v["ETH"].book.size[1], v["BTC"].book.size[1], v["ALT"].book.size[1]) == (0, 10, 5)
 
 
-def test_a_winner_offsets_a_loser_so_the_account_is_liquidated_later():
+def test_a_winner_offsets_a_loser_so_the_account_is_liquidated_later(open_venue):
     rising = FactorParams(annual_vol=0.0, shocks=(Trend(start=0, change=0.5, duration=50),))
-    v = venue(factor=rising, betas=(1.0, 0.0, 1.0))
+    v = venue(open_venue, factor=rising, betas=(1.0, 0.0, 1.0))
     for slot in (0, 1):  # long BTC and short ALT at 10x; both rise together
         assert v["BTC"].open(slot, 1, 100.0, 10.0)
         assert v["ALT"].open(slot, -1, 100.0, 10.0)

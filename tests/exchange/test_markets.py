@@ -20,7 +20,9 @@ STILL = dict(annual_vol=0.0, jump_intensity=0.0, impact=0.0)
 HALVED = (FlashCrash(start=0, drop=0.5, duration=1, recovery=0.0),)
 
 
-def venue(scope, *, alt_cap=float("inf"), alt_fund_weight=1.0, waterfall=("insurance_fund",)):
+def venue(
+    open_venue, scope, *, alt_cap=float("inf"), alt_fund_weight=1.0, waterfall=("insurance_fund",)
+):
     """BTC stays at 100; ALT halves in the first step. 1,000 in the fund(s)."""
     params = ExchangeParams(**RULES, waterfall=waterfall)
     setups = [
@@ -34,20 +36,7 @@ def venue(scope, *, alt_cap=float("inf"), alt_fund_weight=1.0, waterfall=("insur
             fund_cap=alt_cap,
         ),
     ]
-    v = Markets(
-        setups,
-        fund_scope=scope,
-        capacity=4,
-        fund_seed=1_000.0,
-        treasury_seed=0.0,
-        rng=np.random.default_rng(1),
-    )
-    for ex in v:
-        lp = ex.open_lp_account(f"{ex.name}/lp", 100_000.0)
-        ex.lp_deposit(lp, 100_000.0)
-        for slot in range(4):
-            ex.fund_wallet(slot, 1_000.0)
-    return v
+    return open_venue(setups, capacity=4, fund_seed=1_000.0, fund_scope=scope)
 
 
 def crash(v):
@@ -61,8 +50,8 @@ def crash(v):
     v.check()
 
 
-def test_a_shared_fund_pays_the_long_tail_markets_bad_debt():
-    v = venue("shared")
+def test_a_shared_fund_pays_the_long_tail_markets_bad_debt(open_venue):
+    v = venue(open_venue, "shared")
     crash(v)
     alt, btc = v["ALT"], v["BTC"]
     assert alt.stats.bad_debt == pytest.approx(400.0)
@@ -76,8 +65,8 @@ def test_a_shared_fund_pays_the_long_tail_markets_bad_debt():
     assert not alt.halted
 
 
-def test_a_per_market_cap_stops_the_shared_fund():
-    v = venue("shared_capped", alt_cap=150.0)
+def test_a_per_market_cap_stops_the_shared_fund(open_venue):
+    v = venue(open_venue, "shared_capped", alt_cap=150.0)
     crash(v)
     alt = v["ALT"]
     assert alt.stats.fund_covered == pytest.approx(150.0)
@@ -86,14 +75,14 @@ def test_a_per_market_cap_stops_the_shared_fund():
     assert alt.halted and not v["BTC"].halted
 
 
-def test_the_cap_does_nothing_unless_the_scope_asks_for_it():
-    v = venue("shared", alt_cap=150.0)
+def test_the_cap_does_nothing_unless_the_scope_asks_for_it(open_venue):
+    v = venue(open_venue, "shared", alt_cap=150.0)
     crash(v)
     assert v["ALT"].stats.fund_covered == pytest.approx(400.0)
 
 
-def test_isolated_funds_never_pay_another_markets_loss():
-    v = venue("isolated", alt_fund_weight=0.0)
+def test_isolated_funds_never_pay_another_markets_loss(open_venue):
+    v = venue(open_venue, "isolated", alt_fund_weight=0.0)
     assert v["BTC"].fund.balance == 1_000.0 and v["ALT"].fund.balance == 0.0
     crash(v)
     assert v["BTC"].fund.balance == 1_000.0
@@ -102,8 +91,8 @@ def test_isolated_funds_never_pay_another_markets_loss():
     assert v.fund_balance() == 1_000.0
 
 
-def test_isolated_funds_split_the_seed_by_weight():
-    v = venue("isolated", alt_fund_weight=3.0)
+def test_isolated_funds_split_the_seed_by_weight(open_venue):
+    v = venue(open_venue, "isolated", alt_fund_weight=3.0)
     assert v["BTC"].fund.balance == pytest.approx(250.0)
     assert v["ALT"].fund.balance == pytest.approx(750.0)
     crash(v)
@@ -111,8 +100,8 @@ def test_isolated_funds_split_the_seed_by_weight():
     assert v["BTC"].fund.balance == pytest.approx(250.0)
 
 
-def test_adl_runs_within_the_markets_own_opposing_positions():
-    v = venue("shared", waterfall=("adl",))
+def test_adl_runs_within_the_markets_own_opposing_positions(open_venue):
+    v = venue(open_venue, "shared", waterfall=("adl",))
     alt, btc = v["ALT"], v["BTC"]
     alt.open(1, -1, 500.0, 2.0)
     btc.open(1, -1, 500.0, 2.0)
@@ -125,8 +114,8 @@ def test_adl_runs_within_the_markets_own_opposing_positions():
     assert abs(alt.book.size[1]) < 10.0
 
 
-def test_totals_are_the_sums_of_the_markets():
-    v = venue("isolated")
+def test_totals_are_the_sums_of_the_markets(open_venue):
+    v = venue(open_venue, "isolated")
     crash(v)
     total = v.stats()
     assert total.bad_debt == pytest.approx(sum(ex.stats.bad_debt for ex in v))
@@ -179,3 +168,19 @@ def test_market_entries_take_the_venues_settings_and_their_tier():
 def test_a_bad_market_entry_names_its_field(entry, message):
     with pytest.raises(ValueError, match=message):
         setups_from([entry], ExchangeParams(), MarketParams(), OracleParams())
+
+
+def test_a_markets_open_interest_cap_refuses_what_does_not_fit(open_venue):
+    params = ExchangeParams(**RULES, max_open_interest=1_500.0)
+    v = open_venue(
+        [MarketSetup("ALT", params, MarketParams(**STILL), OracleParams())],
+        capacity=4,
+        fund_seed=0.0,
+    )
+    alt = v["ALT"]
+    assert alt.open(0, 1, 100.0, 10.0)  # 1,000 of notional
+    assert not alt.open(1, -1, 100.0, 10.0)  # 2,000 would exceed the cap
+    assert alt.open(2, -1, 50.0, 10.0)  # 1,500 fits exactly
+    assert alt.open_interest() == pytest.approx(1_500.0)
+    with pytest.raises(ValueError, match=r"max_open_interest must be in \[0, inf\], got -1"):
+        ExchangeParams(max_open_interest=-1)
