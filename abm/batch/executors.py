@@ -86,6 +86,7 @@ class PoolRunner(Runner):
                 proc.join(5)
                 if proc.is_alive():
                     proc.kill()
+                    proc.join()  # SIGKILL cannot be ignored: this returns at once
 
 
 class _Recording:

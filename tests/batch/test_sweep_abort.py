@@ -14,6 +14,7 @@ def test_an_interrupted_two_worker_sweep_leaves_no_worker_running(tmp_path):
         raise KeyboardInterrupt
 
     grid = {"exchange.penalty_rate": [0.005, 0.01, 0.02]}
+    before = set(multiprocessing.active_children())  # other tests' children in this process
     with pytest.raises(KeyboardInterrupt):
         run_sweep(
             "calm",
@@ -26,4 +27,4 @@ def test_an_interrupted_two_worker_sweep_leaves_no_worker_running(tmp_path):
             out=tmp_path / "s",
             on_chunk=stop,
         )
-    assert multiprocessing.active_children() == []
+    assert set(multiprocessing.active_children()) <= before
