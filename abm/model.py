@@ -210,6 +210,10 @@ SINGLE_MARKET_COLUMNS = (
     "liquidation_volume",
     "lp_vault",
     "halted",
+    "funding_rate",
+    "funding_paid_longs",
+    "funding_paid_shorts",
+    "pool_net_funding",
 )
 """Model columns that a single market's `market_frame` carries over as they are."""
 

@@ -205,7 +205,7 @@ class Markets:
 
     def rows(self, step: int) -> list[dict]:
         """One row per market: prices, open interest, the fund it draws on, bad debt by
-        stage and liquidations."""
+        stage, liquidations and the market's own funding."""
         paid = [ex.fund.outflows["bad_debt"] for ex in self.markets]
         total_paid = sum(paid)
         out = []
@@ -237,6 +237,10 @@ class Markets:
                     "liquidation_volume": st.liquidation_volume,
                     "lp_vault": ex.vault.balance,
                     "halted": ex.halted,
+                    "funding_rate": ex.funding_rate,
+                    "funding_paid_longs": st.funding_paid_longs,
+                    "funding_paid_shorts": st.funding_paid_shorts,
+                    "pool_net_funding": st.pool_net_funding,
                 }
             )
         return out
