@@ -39,7 +39,6 @@ class Range:
 
     def problem(self, value: Any) -> str | None:
         """What is wrong with `value` (the words after the field's name), or None."""
-        kind = "a whole number in" if self.whole else "in"
         try:
             v = float(value)
         except (TypeError, ValueError):
@@ -47,9 +46,9 @@ class Range:
         below = v <= self.lo if self.lo_open else v < self.lo
         above = v >= self.hi if self.hi_open else v > self.hi
         if math.isnan(v) or below or above:
-            return f"must be {kind} {self}, got {value!r}"
+            return f"must be in {self}, got {value!r}"
         if self.whole and (isinstance(value, bool) or v != int(v)):
-            return f"must be {kind} {self}, got {value!r}"
+            return f"must be a whole number in {self}, got {value!r}"
         return None
 
     def check(self, name: str, value: Any) -> float:

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..exchange.params import check_range
+from ..exchange.ranges import check_fields, check_range, ranged
 from .interfaces import TREASURY_ACCOUNT
 from .validation import check_choice, check_flag, check_int
 
-MAX_STEPS = 10**9
 NETWORK_KINDS = ("watts_strogatz", "barabasi_albert")
 
 
@@ -28,29 +27,22 @@ class GovernorParams:
     that would send treasury money outside the protocol, if the timelock leaves it time.
     """
 
-    proposal_threshold: float = 0.0025
-    voting_delay: int = 24
-    voting_period: int = 72
-    quorum: float = 0.04
-    approval: float = 0.5
-    timelock: int = 48
-    grace_period: int = 336
+    proposal_threshold: float = ranged(0.0025, "[0, 1]")
+    voting_delay: int = ranged(24, "[0, 1e9]", whole=True)
+    voting_period: int = ranged(72, "[1, 1e9]", whole=True)
+    quorum: float = ranged(0.04, "[0, 1]")
+    approval: float = ranged(0.5, "[0, 1)")
+    timelock: int = ranged(48, "[0, 1e9]", whole=True)
+    grace_period: int = ranged(336, "[1, 1e9]", whole=True)
     snapshot_voting: bool = True
     emergency_fast_track: bool = True
-    emergency_voting_period: int = 6
+    emergency_voting_period: int = ranged(6, "[1, 1e9]", whole=True)
     guardian_veto: bool = True
 
     def __post_init__(self) -> None:
-        check_range("proposal_threshold", self.proposal_threshold, 0.0, 1.0)
-        check_int("voting_delay", self.voting_delay, 0, MAX_STEPS)
-        check_int("voting_period", self.voting_period, 1, MAX_STEPS)
-        check_range("quorum", self.quorum, 0.0, 1.0)
-        check_range("approval", self.approval, 0.0, 1.0, hi_open=True)
-        check_int("timelock", self.timelock, 0, MAX_STEPS)
-        check_int("grace_period", self.grace_period, 1, MAX_STEPS)
+        check_fields(self)
         check_flag("snapshot_voting", self.snapshot_voting)
         check_flag("emergency_fast_track", self.emergency_fast_track)
-        check_int("emergency_voting_period", self.emergency_voting_period, 1, MAX_STEPS)
         check_flag("guardian_veto", self.guardian_veto)
 
     @classmethod
@@ -62,19 +54,16 @@ class GovernorParams:
 @dataclass(frozen=True)
 class AttackParams:
     enabled: bool = False
-    start: int = 200
+    start: int = ranged(200, "[1, 1e9]", whole=True)
     """The hour of the flash-loan vote."""
-    borrow_multiple: float = 1.0
-    stake_share: float = 0.005
-    drain_share: float = 1.0
+    borrow_multiple: float = ranged(1.0, "(0, 1000]")
+    stake_share: float = ranged(0.005, "[0, 1)")
+    drain_share: float = ranged(1.0, "(0, 1]")
     account: str = "attacker"
 
     def __post_init__(self) -> None:
+        check_fields(self, "attack.")
         check_flag("attack.enabled", self.enabled)
-        check_int("attack.start", self.start, 1, 10**9)
-        check_range("attack.borrow_multiple", self.borrow_multiple, 0.0, 1000.0, lo_open=True)
-        check_range("attack.stake_share", self.stake_share, 0.0, 1.0, hi_open=True)
-        check_range("attack.drain_share", self.drain_share, 0.0, 1.0, lo_open=True)
         if not self.account or self.account == TREASURY_ACCOUNT:
             raise ValueError(f"attack.account must name an outside account, got {self.account!r}")
 
@@ -91,35 +80,30 @@ class GovernanceParams:
     """
 
     enabled: bool = True
-    n_voters: int = 200
+    n_voters: int = ranged(200, "[3, 100000]", whole=True)
     network: str = "watts_strogatz"
     degree: int = 6
-    rewire: float = 0.1
-    delegation_fraction: float = 0.3
-    supply: float = 10_000_000.0
-    holder_alpha: float = 1.5
-    treasury_share: float = 0.2
+    rewire: float = ranged(0.1, "[0, 1]")
+    delegation_fraction: float = ranged(0.3, "[0, 1]")
+    supply: float = ranged(10_000_000.0, "(0, 1e15]")
+    holder_alpha: float = ranged(1.5, "(0, 10]")
+    treasury_share: float = ranged(0.2, "[0, 1]")
     steward_share: float = 0.01
-    turnout: float = 0.3
-    influence: float = 1.0
-    trader_share: float = 0.4
+    turnout: float = ranged(0.3, "[0, 1]")
+    influence: float = ranged(1.0, "[0, 10]")
+    trader_share: float = ranged(0.4, "[0, 1]")
     lp_share: float = 0.2
-    low_band: float = 0.8
-    high_band: float = 1.5
-    patience: int = 24
+    low_band: float = ranged(0.8, "(0, 1]")
+    high_band: float = ranged(1.5, "[1, 100]")
+    patience: int = ranged(24, "[1, 100000]", whole=True)
     governor: GovernorParams = field(default_factory=GovernorParams)
     attack: AttackParams = field(default_factory=AttackParams)
 
     def __post_init__(self) -> None:
+        check_fields(self, "governance.")
         check_flag("governance.enabled", self.enabled)
-        n = check_int("governance.n_voters", self.n_voters, 3, 100_000)
         check_choice("governance.network", self.network, NETWORK_KINDS)
-        check_int("governance.degree", self.degree, 2, n - 1)
-        check_range("governance.rewire", self.rewire, 0.0, 1.0)
-        check_range("governance.delegation_fraction", self.delegation_fraction, 0.0, 1.0)
-        check_range("governance.supply", self.supply, 0.0, 1e15, lo_open=True)
-        check_range("governance.holder_alpha", self.holder_alpha, 0.0, 10.0, lo_open=True)
-        check_range("governance.treasury_share", self.treasury_share, 0.0, 1.0)
+        check_int("governance.degree", self.degree, 2, self.n_voters - 1)
         check_range(
             "governance.steward_share",
             self.steward_share,
@@ -136,13 +120,7 @@ class GovernanceParams:
                 "governance.treasury_share + steward_share + attack.stake_share must be "
                 f"below 1, got {1.0 - self.voter_share:g}"
             )
-        check_range("governance.turnout", self.turnout, 0.0, 1.0)
-        check_range("governance.influence", self.influence, 0.0, 10.0)
-        check_range("governance.trader_share", self.trader_share, 0.0, 1.0)
         check_range("governance.lp_share", self.lp_share, 0.0, 1.0 - self.trader_share)
-        check_range("governance.low_band", self.low_band, 0.0, 1.0, lo_open=True)
-        check_range("governance.high_band", self.high_band, 1.0, 100.0)
-        check_int("governance.patience", self.patience, 1, 100_000)
 
     @property
     def voter_share(self) -> float:
