@@ -54,7 +54,7 @@ from .exchange.params import check_range
 from .exchange.venues import venue_fields
 from .governance import AttackParams, Governance, GovernanceParams, GovernorParams
 from .governance.validation import check_flag
-from .params import DEFAULTS
+from .params import DEFAULTS, RANGES
 
 FUNDING_COLUMNS = (
     "funding_rate",
@@ -124,6 +124,10 @@ FLOAT_KNOBS = (
     "governance_speed",
 )
 """Flat keywords that are amounts or rates: a boolean there is a mistake, not 0 or 1."""
+
+
+def _bounds(key: str) -> tuple[int, int]:
+    return int(RANGES[key].lo), int(RANGES[key].hi)
 
 
 def whole(name: str, value: Any, lo: int | None = None, hi: int | None = None) -> int:
@@ -332,16 +336,14 @@ class ExchangeModel(mesa.Model):
         get = settings.get
         n_traders, initial_fund, treasury = get("n_traders"), get("initial_fund"), get("treasury")
         shock_size, shock_hour = get("shock_size"), get("shock_hour")
-        n_traders = whole("n_traders", n_traders, 0, 10_000_000)
+        n_traders = whole("n_traders", n_traders, *_bounds("n_traders"))
         for key in FLOAT_KNOBS:
             if isinstance(get(key), bool | np.bool_):
                 raise ValueError(f"{key} must be a number, got {get(key)!r}")
-        check_range("initial_fund", initial_fund, 0.0, 1e15)
-        check_range("treasury", treasury, 0.0, 1e15)
-        check_range("shock_size", shock_size, 0.0, 1.0, hi_open=True)
-        check_range("shock_hour", shock_hour, 0, 1e9)
+        for key in ("initial_fund", "treasury", "shock_size", "shock_hour"):
+            RANGES[key].check(key, get(key))
         self.agent_sample_period = whole(
-            "agent_sample_period", get("agent_sample_period"), 0, 10**9
+            "agent_sample_period", get("agent_sample_period"), *_bounds("agent_sample_period")
         )
 
         exchange = get("exchange")

@@ -51,7 +51,7 @@ from ..exchange.params import (
 )
 from ..exchange.ranges import Range, field_range
 from ..governance.params import GovernanceParams
-from ..params import DEFAULTS
+from ..params import DEFAULTS, RANGES
 from .errors import ScenarioError
 
 STRICT = ConfigDict(extra="forbid", strict=True, validate_default=True)
@@ -222,12 +222,9 @@ def _ranged(name: str, lo: float, hi: float, **kw: bool) -> Callable[[Any], Any]
     return AfterValidator(check)
 
 
-def _nonneg_int(name: str, hi: int) -> Any:
-    return Annotated[int, _ranged(name, 0, hi)]
-
-
-def _money(name: str) -> Any:
-    return Annotated[float, _ranged(name, 0.0, 1e15)]
+def _keyword(kind: type, key: str) -> Any:
+    """A model keyword's type with its range from `abm.params.RANGES`."""
+    return Annotated[kind, AfterValidator(_in_range(RANGES[key]))]
 
 
 # -- shocks: a discriminated list of tables ---------------------------------------------
@@ -276,8 +273,8 @@ ExchangeSection = section_model(
     "exchange",
     special=_EXCHANGE_SPECIAL,
     extra={
-        "initial_fund": (_money("initial_fund"), DEFAULTS["initial_fund"]),
-        "treasury": (_money("treasury"), DEFAULTS["treasury"]),
+        "initial_fund": (_keyword(float, "initial_fund"), DEFAULTS["initial_fund"]),
+        "treasury": (_keyword(float, "treasury"), DEFAULTS["treasury"]),
     },
 )
 _MarketFields = section_model(
@@ -306,7 +303,7 @@ TradersSection = section_model(
     TraderParams,
     "traders",
     special=_TRADER_SPECIAL,
-    extra={"count": (_nonneg_int("count", 10_000_000), DEFAULTS["n_traders"])},
+    extra={"count": (_keyword(int, "n_traders"), DEFAULTS["n_traders"])},
 )
 
 
@@ -335,9 +332,7 @@ class Run(BaseModel):
     model_config = STRICT
     steps: Annotated[int, _ranged("steps", 1, 10**8)] = 2000
     seed: Annotated[int, _ranged("seed", 0, 2**63 - 1)] = 0
-    agent_sample_period: Annotated[int, _ranged("agent_sample_period", 0, 10**9)] = DEFAULTS[
-        "agent_sample_period"
-    ]
+    agent_sample_period: _keyword(int, "agent_sample_period") = DEFAULTS["agent_sample_period"]
 
 
 class MarketEntry(BaseModel):
