@@ -424,6 +424,7 @@ class ExchangeModel(mesa.Model):
         self.n_traders = n_traders
         self.fund_confidence = 1.0
         self.vault_yield = 0.0
+        self.vault_drawdown = 0.0
         self.liquidation_queue: list[tuple[int, float, float, float]] = []
         self.engine_liquidations = 0
         clock = self.exchange.clock
@@ -645,6 +646,8 @@ class ExchangeModel(mesa.Model):
         )
         price_per_share = ex.vault.share_price(nav)
         self._share_prices.append(price_per_share)
+        peak = max(self._share_prices)
+        self.vault_drawdown = 1.0 - price_per_share / peak if peak > 0 else 0.0
         hours = (len(self._share_prices) - 1) * ex.market.params.step_hours
         if hours > 0 and self._share_prices[0] > 0:
             growth = price_per_share / self._share_prices[0] - 1.0

@@ -140,7 +140,7 @@ SPACE: dict[str, Range] = {
     "lps.activity": Range("float", 0.0, 1.0),
     "lps.hurdle": Range("float", -1.0, 10.0),
     "lps.run_threshold": Range("float", 0.0, 10.0),
-    "lps.run_share": Range("float", 0.0, 1.0),
+    "lps.outflow_rate": Range("float", 0.0, 1.0),
     "governance.enabled": Range("bool"),
     "governance.n_voters": Range("int", 3, 60),
     "governance.patience": Range("int", 1, 200),

@@ -1,8 +1,11 @@
 """Liquidity providers: they deposit into the vault for its yield and leave when it looks risky.
 
-An LP compares the vault's recent annualised return with a hurdle rate. Withdrawals rise
-when the insurance fund is low against its target, and after ADL or socialised losses
-(a run on the vault).
+An LP compares the vault's recent annualised return with a hurdle rate. Under stress it
+redeems a share of its shares every hour, `outflow_rate`, for `stress_hours` after the
+last trigger: the vault's share price `loss_trigger` below its peak of the last `window`
+hours (the LPs' own loss), an ADL or socialised loss, or the insurance fund below
+`run_threshold` of its target. The rates follow HLP's outflows after its losses of March
+2025 (10-25 % of the vault in one to three days); see docs/calibration.md.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ class LiquidityProvider(mesa.Agent):
         self.account = ex.open_lp_account(name, capital)
         ex.lp_deposit(self.account, capital * deposited)
         self._seen_losses = 0.0
+        self.stressed_until = -np.inf  # the hour until which it redeems at `outflow_rate`
 
     @property
     def stake(self) -> float:
@@ -31,15 +35,20 @@ class LiquidityProvider(mesa.Agent):
 
     def step(self) -> None:
         model, ex, p = self.model, self.exchange, self.model.lp_params
+        hour = ex.clock.hours(ex.step)
         losses = ex.stats.adl_volume + ex.stats.socialized_loss
-        shocked = losses > self._seen_losses
+        if (
+            losses > self._seen_losses
+            or model.fund_confidence < p.run_threshold
+            or model.vault_drawdown >= p.loss_trigger
+        ):
+            self.stressed_until = hour + p.stress_hours
         self._seen_losses = losses
-        if not shocked and self.random.random() >= ex.clock.chance(p.activity):
-            return
         shares = ex.vault.shares.get(self.account, 0.0)
-        health = model.fund_confidence
-        if shocked or health < p.run_threshold:
-            ex.lp_withdraw(self.account, shares * p.run_share)
+        if hour < self.stressed_until:
+            ex.lp_withdraw(self.account, shares * ex.clock.chance(p.outflow_rate))
+        elif self.random.random() >= ex.clock.chance(p.activity):
+            return
         elif model.vault_yield < p.hurdle:
             ex.lp_withdraw(self.account, shares * 0.1)
         elif self.cash > 0:

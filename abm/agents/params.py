@@ -115,7 +115,13 @@ class LPParams:
     """Chance per hour that an LP reviews its stake."""
     hurdle: float = ranged(0.10, "[-1, 10]")
     run_threshold: float = ranged(0.3, "[0, 10]")
-    run_share: float = ranged(0.5, "[0, 1]")
+    """Fund / open interest over its target below which LPs are under stress."""
+    loss_trigger: float = ranged(0.02, "(0, 1]")
+    """Fall of the vault's share price below its peak over `window` that stresses LPs."""
+    outflow_rate: float = ranged(0.005, "[0, 1]")
+    """Share of its vault shares a stressed LP redeems per hour."""
+    stress_hours: float = ranged(48.0, "[0, 1e6]")
+    """How long a stress lasts after its last trigger."""
     window: float = ranged(168.0, "(0, 1e6]")
     """Hours of share-price history behind the yield an LP compares with its hurdle."""
 
