@@ -104,7 +104,23 @@ TARGETS = (
         None,
         "none found (assumption: traders.appetite_sensitivity)",
     ),
+    Target(
+        "liq_fund_effect",
+        "liquidated notional per day / mean OI, fund response on - off (points of %)",
+        None,
+        None,
+        "effect of the same assumption",
+    ),
+    Target(
+        "lp_yield_fund_effect",
+        "LP vault yield per year, fund response on - off (points of %)",
+        None,
+        None,
+        "effect of the same assumption",
+    ),
 )
+FUND_EFFECTS = {"liq_fund_effect": "liq_per_day_over_oi", "lp_yield_fund_effect": "lp_yield"}
+"""Fund-response rows given as differences (a ratio of two rates can be 0 / 0)."""
 
 INTERVAL_METHOD = "Student t 95 % over seeds"
 
@@ -217,8 +233,10 @@ def measure(seed: int, settings: Settings) -> dict[str, float]:
     market = {"step_hours": settings.step_hours}
     row = figures(*simulate(model_kwargs(seed, traders, market=market), steps), warmup)
     flat = model_kwargs(seed, traders, market=market, traders={"appetite_sensitivity": 0.0})
-    without = figures(*simulate(flat, steps), warmup)["leverage_median"]
-    row["leverage_fund_effect"] = row["leverage_median"] / without
+    without = figures(*simulate(flat, steps), warmup)
+    row["leverage_fund_effect"] = row["leverage_median"] / without["leverage_median"]
+    for key, figure in FUND_EFFECTS.items():
+        row[key] = row[figure] - without[figure]
     return {"seed": seed, **row}
 
 

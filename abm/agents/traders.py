@@ -144,6 +144,18 @@ def _bled(ex, tp, st, slots: np.ndarray, size: np.ndarray, now: int) -> np.ndarr
     return cost > tp.funding_tolerance * np.maximum(equity, 0.0)
 
 
+APPETITE_FLOOR = 0.2
+"""The least share of their leverage traders keep however weak the fund."""
+
+
+def fund_appetite(confidence: float, sensitivity: float) -> float:
+    """How fund health scales leverage: 1 + sensitivity × (confidence − 1), confidence
+    being fund / open interest over its target capped to [0, 2], so within
+    [max(APPETITE_FLOOR, 1 − sensitivity), 1 + sensitivity]; see docs/calibration.md."""
+    confidence = min(max(confidence, 0.0), 2.0)
+    return max(APPETITE_FLOOR, 1.0 + sensitivity * (confidence - 1.0))
+
+
 def act(model, slots: np.ndarray, ex=None) -> None:
     """Every trader in `slots` decides and acts in market `ex` (the model's first market
     by default), then chooses when to look again.
@@ -193,8 +205,7 @@ def act(model, slots: np.ndarray, ex=None) -> None:
     broke = flat & (wallet < tp.min_wallet)
     opening = flat & ~broke & ~((style == BASIS) & (direction == 0))
 
-    confidence = min(model.fund_confidence, 2.0)
-    appetite = tp.appetite * (1.0 + tp.appetite_sensitivity * (confidence - 1.0))
+    appetite = tp.appetite * fund_appetite(model.fund_confidence, tp.appetite_sensitivity)
     leverage = np.minimum(st.base_leverage[slots] * appetite, ex.params.max_leverage)
     coin = np.where(rng.random(n) < 0.5, 1, -1)
     side = np.where(holding, np.sign(size), np.where(direction != 0, direction, coin))
