@@ -21,7 +21,7 @@ from abm import ExchangeModel, load_scenario
 from abm.agents import Trader
 from abm.batch import stats
 
-from .market import default_market_kwargs
+from .market import BASE_TRADERS, default_market_kwargs
 
 HOURS_PER_YEAR = 24 * 365
 OUTFLOW_HOURS = 72
@@ -138,10 +138,13 @@ QUICK = Settings(seeds=2, steps=400, traders=100, warmup_hours=24.0)
 
 
 def model_kwargs(seed: int, n_traders: int, **overrides: Any) -> dict[str, Any]:
-    """`calm` with governance off, its money scaled to `n_traders` as in the benchmarks."""
+    """`calm` with governance off, its money scaled to `n_traders` as in the benchmarks
+    (the LP capital from `calm`'s own, which its calibration sets)."""
     kwargs = load_scenario("calm").model_kwargs()
+    lp_capital = kwargs["lps"]["capital"] * n_traders / BASE_TRADERS
     for key, value in default_market_kwargs(n_traders, seed).items():
         kwargs[key] = {**kwargs[key], **value} if isinstance(value, dict) else value
+    kwargs["lps"]["capital"] = lp_capital
     for key, value in overrides.items():
         kwargs[key] = {**kwargs[key], **value} if isinstance(value, dict) else value
     return {**kwargs, "governance_enabled": False}

@@ -2,7 +2,7 @@
 
 Five styles share one class: noise traders pick a side at random, momentum traders
 follow the last day's return, mean-reverters bet against the deviation from the two-day
-mean, gamblers take near-maximum leverage, basis traders take the side that receives
+mean, gamblers take high leverage, basis traders take the side that receives
 funding. Every holder weighs the funding it pays in deciding how long to hold. Leverage
 appetite rises with fund health (a strong fund gives confidence); traders who suffer ADL
 or a socialised loss may leave.

@@ -2,8 +2,10 @@
 
 The digests were computed on the code before several markets existed, and again when
 the loss counters became exact sums (bad debt and its stages moved by at most one ulp,
-every other column unchanged); `python tests/markets/test_single_market_frames.py`
-prints the current code's digests.
+every other column unchanged), and again when LPs' reactions became rates per hour and
+`calm` was calibrated to ordinary-day figures (docs/calibration.md);
+`PYTHONPATH=. python tests/markets/test_single_market_frames.py` prints the current
+code's digests.
 """
 
 from __future__ import annotations
@@ -38,11 +40,11 @@ def frame_digest(preset: str, seed: int, **settings) -> str:
 
 
 BEFORE = {
-    ("calm", 1): "5e8a504df0f1263aa9d38f85d4e92708bbd245d1a36cad7706d14c4b9640ee2b",
-    ("flash_crash", 2): "fa8053ffcc6c15d7e6c4a0e77d7cd527f21741df31a3d8dcd77f3a28b3640361",
-    ("fund_depletion", 3): "307135b5df485caad2b9961e95e5f1effda0473901b931a21e3be3babd0d3e2f",
-    ("oracle_failure", 1): "b09615b446958d326d92efd8d161a385ae8f08d20cecf09f214bd6c4b2d6ec05",
-    ("liquidation_cascade", 4): "ccbb368305a3775351872aa713a4f9bd46c1b0f701058294dd68371a0e4ff73e",
+    ("calm", 1): "1e32cd5ab136b18c2a67390324acb653c7dbb9ac371c4bb715562702816fc573",
+    ("flash_crash", 2): "a16bc73309506340c82c47f69a988f7870ddb9418e8015fec938bd1cd7ff6ac1",
+    ("fund_depletion", 3): "a12377006841ec609dfd06227e1f91b2c30e5162e925c9bab7bd6db15883d6eb",
+    ("oracle_failure", 1): "6867d99ac61fc8eb92a69657cf10dff10aed8ffa7471129d2bb9bf1e2e27f247",
+    ("liquidation_cascade", 4): "83898e5a420f05e547bee3656e85ff8c077fc643d98d83242b9b7413e065ebb7",
 }
 
 
