@@ -40,11 +40,11 @@ def frame_digest(preset: str, seed: int, **settings) -> str:
 
 
 BEFORE = {
-    ("calm", 1): "1e32cd5ab136b18c2a67390324acb653c7dbb9ac371c4bb715562702816fc573",
+    ("calm", 1): "72a5dd8a3d9a4922f42cd4576b78274457d9841e56cc0e5b173dd07063a33043",
     ("flash_crash", 2): "15a384d3336404a054dd80d93c448b9291779c226b8a5fe97c9df43ee0441a69",
     ("fund_depletion", 3): "a12377006841ec609dfd06227e1f91b2c30e5162e925c9bab7bd6db15883d6eb",
-    ("oracle_failure", 1): "6867d99ac61fc8eb92a69657cf10dff10aed8ffa7471129d2bb9bf1e2e27f247",
-    ("liquidation_cascade", 4): "83898e5a420f05e547bee3656e85ff8c077fc643d98d83242b9b7413e065ebb7",
+    ("oracle_failure", 1): "b09615b446958d326d92efd8d161a385ae8f08d20cecf09f214bd6c4b2d6ec05",
+    ("liquidation_cascade", 4): "58426feeb698df57584dfa809fa7afc1011d41c4e0c84a08d132ab6a16d03387",
 }
 
 
