@@ -78,15 +78,20 @@ class PoolRunner(Runner):
                 yield future.result()
 
     def close(self, aborted: bool) -> None:
-        self.pool.shutdown(wait=not aborted, cancel_futures=aborted)
-        if aborted:
-            for proc in self.started:
-                proc.terminate()
-            for proc in self.started:  # reap them, so no worker outlives the sweep
-                proc.join(5)
-                if proc.is_alive():
-                    proc.kill()
-                    proc.join()  # SIGKILL cannot be ignored: this returns at once
+        if not aborted:
+            self.pool.shutdown(wait=True)
+            return
+        for proc in self.started:
+            proc.terminate()
+        # The pool's manager thread sees its workers die and reaps them; waiting for it
+        # means no worker outlives the sweep, and none is still being reaped (a process
+        # reaped by that thread while this one waits would read as alive).
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        for proc in self.started:
+            proc.join(5)
+            if proc.is_alive():
+                proc.kill()
+                proc.join()
 
 
 class _Recording:
