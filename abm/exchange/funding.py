@@ -34,9 +34,15 @@ INTERVAL_HOURS = {
 """How often each rule pays, in hours (0: every step, GMX's continuous accrual)."""
 
 
+MAX_SLIP = 0.5
+"""The most a price slips off the reference, either way: an order's execution cost
+(`liquidation.cost_rate`) and the pool's mid alike, so no price the pool quotes is zero
+or negative however thin it is."""
+
+
 def pool_skew(long_base: float, short_base: float, price: float, depth: float, slippage: float):
     """The pool's mid price premium: the traders' net notional slips it like one order."""
-    return slippage * (long_base - short_base) * price / depth
+    return _clamp(slippage * (long_base - short_base) * price / depth, MAX_SLIP)
 
 
 def premium(rule: str, mid: float, reach: float) -> float:

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import risk
+from .funding import MAX_SLIP
 from .params import ExchangeParams
 
 BOT_PATHS = ("keeper", "takeover")
@@ -68,7 +69,7 @@ TO_TRADER, TO_FUND, TO_VAULT = 0, 1, 2
 
 def cost_rate(notional, params: ExchangeParams, depth: float):
     """Execution cost per unit of notional against the vault: half spread plus slippage."""
-    return np.minimum(params.half_spread + params.slippage * notional / depth, 0.5)
+    return np.minimum(params.half_spread + params.slippage * notional / depth, MAX_SLIP)
 
 
 def slice_cap(notional, params: ExchangeParams, step_hours: float):

@@ -147,3 +147,12 @@ def test_funding_is_zero_sum_between_longs_shorts_and_pool_over_a_long_run(rule)
     total = st.funding_paid_longs + st.funding_paid_shorts - st.pool_net_funding
     assert abs(total) <= ex.ledger.rounding_budget
     ex.check()
+
+
+def test_a_thin_pool_never_quotes_a_mid_at_or_below_zero():
+    from abm.exchange.funding import MAX_SLIP, pool_skew
+
+    # 1,000 units short against a depth of 10 at slippage 1: unclamped, -10 000 %
+    assert pool_skew(0.0, 1_000.0, 100.0, 10.0, 1.0) == -MAX_SLIP
+    assert pool_skew(1_000.0, 0.0, 100.0, 10.0, 1.0) == MAX_SLIP
+    assert pool_skew(3.0, 1.0, 100.0, 10_000.0, 0.1) == pytest.approx(0.002)
