@@ -40,7 +40,9 @@ from hypothesis import strategies as st
 
 from abm.exchange.exact import from_units
 from abm.exchange.exchange import STAGE_STATS
-from abm.exchange.params import ADL_RANKINGS, LIQUIDATION_PATHS, VENUES
+from abm.exchange.funding import FUNDING_RULES
+from abm.exchange.mark import MARK_PRICES
+from abm.exchange.params import ADL_RANKINGS, FUND_TARGET_BASES, LIQUIDATION_PATHS, VENUES
 from abm.scenarios import preset_names
 
 PRESETS = tuple(name for name in preset_names() if name != "replay")
@@ -116,6 +118,10 @@ SPACE: dict[str, Range] = {
     "exchange.engine_liquidates": Range("bool"),
     "exchange.venue": Range("choice", choices=VENUES),
     "exchange.fund_target": Range("float", 0.0, 10.0),
+    "exchange.fund_target_basis": Range("choice", choices=FUND_TARGET_BASES),
+    "exchange.funding_rule": Range("choice", choices=FUNDING_RULES),
+    "exchange.mark_price": Range("choice", choices=MARK_PRICES),
+    "exchange.settle_hours": Range("float", 0.0, 48.0),
     "exchange.initial_fund": Range("log", 1e-3, 1e15),
     "exchange.treasury": Range("log", 1e-3, 1e15),
     "traders.count": Range("int", 0, 150),
