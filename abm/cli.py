@@ -41,6 +41,14 @@ SWEEP_COLUMNS = (
     "adl_volume_p95",
 )
 
+MARKET_COLUMNS = ("bad_debt_mean", "fund_paid_mean", "var_95", "lar_95", "p_fund_depleted")
+"""The per-market table's statistics: mean bad debt and fund paid (Student t), VaR and
+LaR (percentile bootstrap), P(the fund the market draws on ran dry) (Wilson)."""
+MARKET_NOTE = (
+    "per market, 95 % intervals: Student t for means, percentile bootstrap for VaR and LaR, "
+    "Wilson for P(fund depleted)"
+)
+
 INTERVAL_NOTE = (
     "intervals: Wilson for P(fund depleted), percentile bootstrap for quantiles (VaR, LaR, pN)"
 )
@@ -100,6 +108,21 @@ def aggregate_table(agg, grid: Sequence[str], title: str) -> Table:
             cells = [_fmt(row[g]) for g in grid] + [_fmt(row["runs"]), c, _fmt(row[c])]
             table.add_row(*cells, f"[{_fmt(row.get(f'{c}_lo'))}, {_fmt(row.get(f'{c}_hi'))}]")
         table.add_section()
+    return table
+
+
+def market_table(agg, grid: Sequence[str], title: str) -> Table:
+    """The per-market aggregate: one row per grid point and market, each statistic with
+    its 95 % interval below it."""
+    table = Table(title=title, title_justify="left", caption=MARKET_NOTE)
+    stats = [c for c in MARKET_COLUMNS if c in agg.columns]
+    for c in (*grid, "market", "runs", *stats):
+        table.add_column(c, justify="left" if c == "market" else "right")
+    for _, row in agg.iterrows():
+        cells = [_fmt(row[c]) for c in (*grid, "market", "runs")]
+        for c in stats:
+            cells.append(f"{_fmt(row[c])}\n[{_fmt(row[f'{c}_lo'])}, {_fmt(row[f'{c}_hi'])}]")
+        table.add_row(*cells)
     return table
 
 
@@ -185,15 +208,20 @@ def cmd_sweep(args, out: Console) -> int:
         dask=args.dask,
         chunk_size=args.chunk_size,
         progress=False if args.quiet else None,
+        by_market=args.by_market,
     )
     from .batch.progress import clock_text
+    from .batch.sweep import MARKET_FILES
 
     grid = [c for c in result.runs.columns if "." in c]
     n = len(result.runs)
     title = f"{n} runs ({result.executed} run now), elapsed {clock_text(result.elapsed)}"
     out.print(aggregate_table(result.aggregate, grid, title))
-    files = "runs.parquet, aggregate.parquet, aggregate.csv, aggregate_long.csv, sweep.json"
-    out.print(f"wrote {dest}/: {files}")
+    files = ["runs.parquet", "aggregate.parquet", "aggregate.csv", "aggregate_long.csv"]
+    if result.aggregate_markets is not None:
+        out.print(market_table(result.aggregate_markets, grid, "per market"))
+        files += MARKET_FILES
+    out.print(f"wrote {dest}/: {', '.join([*files, 'sweep.json'])}")
     return 0
 
 
@@ -337,6 +365,8 @@ def cmd_report(args, out: Console) -> int:
     if rep.aggregate is not None:
         title = f"sweep {args.dir}" + (" (INCOMPLETE)" if rep.incomplete else "")
         out.print(aggregate_table(rep.aggregate, rep.grid, title))
+    if rep.aggregate_markets is not None:
+        out.print(market_table(rep.aggregate_markets, rep.grid, "per market"))
     out.print(f"wrote {rep.html} and {len(rep.images)} plots")
     return 0
 
@@ -445,6 +475,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     w.add_argument("--force", action="store_true", help="replace the output folder")
     w.add_argument("--dask", metavar="ADDRESS", help="run on a Dask cluster, e.g. tcp://host:8786")
+    w.add_argument(
+        "--by-market",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="also summarise and aggregate per market (default: on when the scenario has "
+        "[[markets]])",
+    )
     w.add_argument(
         "--quiet",
         action="store_true",

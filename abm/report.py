@@ -2,9 +2,11 @@
 
 For a sweep, every metric is plotted against every swept parameter: the median with a
 5-95 % band (and the mean dashed), one line per combination of the other parameters.
-For a single run, the main time series: prices, the fund, bad debt by waterfall stage,
-liquidations, open interest, the LP vault (and governance, when present). The files go
-to `DIR/report/`, which is replaced as a whole.
+A sweep summarised per market (`runs_markets.parquet`) also gets a table of each
+market's headline statistics with their intervals. For a single run, the main time
+series: prices, the fund, bad debt by waterfall stage, liquidations, open interest, the
+LP vault (and governance, when present). The files go to `DIR/report/`, which is
+replaced as a whole.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from .batch.aggregate import aggregate, aggregate_long
 from .batch.io import atomic_dir
 from .batch.metrics import DESCRIPTIONS, METRICS, WATERFALL_METRICS
 from .batch.stats import proportion
-from .batch.sweep import read_runs, sweep_status
+from .batch.sweep import read_market_runs, read_runs, sweep_status
 
 DPI = 90
 
@@ -41,6 +43,8 @@ class Report:
     grid: list[str] = field(default_factory=list)
     incomplete: str | None = None
     """Why a sweep's report covers only part of it (None: the sweep is complete)."""
+    aggregate_markets: pd.DataFrame | None = None
+    """A per-market sweep's aggregate: one row per grid point and market."""
 
 
 def report(directory: str | os.PathLike, *, overwrite: bool = True) -> Report:
@@ -244,6 +248,8 @@ def _sweep_report(d: Path, overwrite: bool) -> Report:
     incomplete = spec["incomplete"]
     grid = [p for p in spec.get("grid", {}) if p in runs.columns]
     agg = aggregate(runs, grid)
+    market_runs = read_market_runs(d)
+    markets = aggregate(market_runs, grid, by_market=True) if market_runs is not None else None
     metrics = [m for m in METRICS if m in runs.columns and m != "fund_depleted_step"]
     dest = d / "report"
     images: list[tuple[str, str]] = []
@@ -267,13 +273,16 @@ def _sweep_report(d: Path, overwrite: bool) -> Report:
              f"[{_cell(r['lo'])}, {_cell(r['hi'])}]", r["method"], r["condition"] or "all runs"]
             for _, r in long.iterrows()
         ]  # fmt: skip
+        tables = [("Every statistic, with its 95 % interval (long form)", header, rows)]
+        if markets is not None:
+            tables.insert(0, _market_rows(markets, grid))
         page = PAGE.render(
             title=f"abm sweep {d.name}",
             heading=f"Sweep: {spec.get('scenario')}, {len(runs)} runs, "
             f"{spec.get('steps')} steps each",
             warning=incomplete,
             description=SWEEP_NOTE,
-            tables=[("Every statistic, with its 95 % interval (long form)", header, rows)],
+            tables=tables,
             figures=images,
             parameters=_parameters(
                 {"grid": spec.get("grid"), "seeds": spec.get("seeds")}, spec.get("config", {})
@@ -286,7 +295,34 @@ def _sweep_report(d: Path, overwrite: bool) -> Report:
         aggregate=agg,
         grid=grid,
         incomplete=incomplete,
+        aggregate_markets=markets,
     )
+
+
+MARKET_STATISTICS = (
+    ("bad_debt_mean", "bad debt, mean (Student t)"),
+    ("fund_paid_mean", "fund paid, mean (Student t)"),
+    ("fund_share_mean", "share of fund payouts, mean (Student t)"),
+    ("var_95", "VaR 95: uncovered bad debt, p95 (bootstrap)"),
+    ("lar_95", "LaR 95: liquidated notional, p95 (bootstrap)"),
+    ("liquidations_mean", "liquidations, mean (Student t)"),
+    ("peak_oi_p50", "peak open interest, median (bootstrap)"),
+    ("p_fund_depleted", "P(its fund ran dry) (Wilson)"),
+)
+"""The per-market table's columns and how each interval was made."""
+
+
+def _market_rows(agg: pd.DataFrame, grid: list[str]) -> tuple[str, list[str], list[list[str]]]:
+    """One row per grid point and market: each headline statistic with its interval."""
+    stats = [(c, label) for c, label in MARKET_STATISTICS if c in agg.columns]
+    header = [*grid, "market", "runs", *(label for _, label in stats)]
+    rows = [
+        [*(r[g] for g in grid), r["market"], r["runs"],
+         *(f"{_cell(r[c])} [{_cell(r[f'{c}_lo'])}, {_cell(r[f'{c}_hi'])}]" for c, _ in stats)]
+        for _, r in agg.iterrows()
+    ]  # fmt: skip
+    caption = "Per market, with 95 % intervals (every statistic: aggregate_markets_long.csv)"
+    return caption, header, rows
 
 
 def _slug(text: str) -> str:

@@ -1,4 +1,5 @@
-"""Summary metrics of one run, computed from its time series."""
+"""Summary metrics of one run, computed from its time series (and, per market, from its
+per-market table)."""
 
 from __future__ import annotations
 
@@ -111,4 +112,76 @@ def summarize(ts: pd.DataFrame, depleted_below: float = 1.0) -> dict[str, Any]:
     out["fund_depleted_step"] = int(steps[empty[0]]) if empty.size else None
     out["min_price_ratio"] = float(ts["price"].min()) / price0
     out["final_price_ratio"] = float(ts["price"].iloc[-1]) / price0
+    return out
+
+
+MARKET_METRICS = (
+    "final_fund",
+    "min_fund",
+    "fund_inflow",
+    "fund_paid",
+    "fund_share",
+    "bad_debt",
+    *WATERFALL_METRICS,
+    "uncovered_bad_debt",
+    "liquidations",
+    "liquidation_volume",
+    "peak_oi",
+    "halted_steps",
+    "fund_depleted",
+    "min_price_ratio",
+    "final_price_ratio",
+)
+"""Every metric `summarize_markets` returns for a market, from `ExchangeModel.market_frame`."""
+
+ADDITIVE_MARKET_METRICS = (
+    "fund_paid",
+    "bad_debt",
+    *WATERFALL_METRICS,
+    "uncovered_bad_debt",
+    "liquidations",
+    "liquidation_volume",
+)
+"""Per-market metrics whose sum over the markets is the run's total of the same name
+(`fund_paid` sums to the total `fund_covered`)."""
+
+MARKET_DESCRIPTIONS = {
+    **DESCRIPTIONS,
+    "final_fund": "the fund this market draws on, at the end (shared: the whole fund)",
+    "min_fund": "lowest balance of the fund this market draws on",
+    "fund_inflow": "penalties and fees this market put into its fund",
+    "fund_paid": "what the fund paid for this market's bad debt",
+    "fund_share": "this market's share of everything the funds paid",
+    "peak_oi": "highest open interest",
+    "fund_depleted": "the fund this market draws on ran dry (1 = yes)",
+}
+
+
+def summarize_markets(frame: pd.DataFrame, depleted_below: float = 1.0) -> list[dict[str, Any]]:
+    """One dict of `MARKET_METRICS` per market (in the order the markets first appear)
+    from a per-market table: one row per step and market, row 0 = before step 1.
+
+    Cumulative columns give their final values; metrics whose column a table lacks
+    (a single market's frame has no `fund_inflow` or `fund_share`) are left out.
+    """
+    out = []
+    for market, ts in frame.groupby("market", sort=False):
+        ts = ts.sort_values("step", kind="stable")
+        fund = ts["fund_balance"].to_numpy(dtype=float)
+        price = ts["price"].to_numpy(dtype=float)
+        row: dict[str, Any] = {"market": str(market)}
+        row["final_fund"] = float(fund[-1])
+        row["min_fund"] = float(fund.min())
+        for col in ("fund_inflow", "fund_paid", "fund_share", "bad_debt", *WATERFALL_METRICS):
+            if col in ts:
+                row[col] = _last(ts, col)
+        row["uncovered_bad_debt"] = max(0.0, row["bad_debt"] - row["fund_covered"])
+        row["liquidations"] = int(_last(ts, "liquidations"))
+        row["liquidation_volume"] = _last(ts, "liquidation_volume")
+        row["peak_oi"] = float(ts["open_interest"].max())
+        row["halted_steps"] = int(ts["halted"].iloc[1:].astype(bool).sum())
+        row["fund_depleted"] = bool((fund < depleted_below).any())
+        row["min_price_ratio"] = float(price.min()) / price[0]
+        row["final_price_ratio"] = float(price[-1]) / price[0]
+        out.append(row)
     return out

@@ -9,6 +9,14 @@ Layout of a sweep folder::
     aggregate.csv      P(fund depleted), VaR and LaR, each with its 95 % interval
     aggregate_long.csv the same in long form, one row per statistic, method named
 
+With `by_market` (on by itself for a scenario with `[[markets]]`), the same per market::
+
+    parts/markets-*.parquet    per-chunk per-market summaries (written before their part)
+    runs_markets.parquet       one row per (grid point, seed, market)
+    aggregate_markets.parquet  one row per grid point and market, as aggregate.parquet
+    aggregate_markets.csv
+    aggregate_markets_long.csv one row per grid point, market and statistic, method named
+
 Seeds are common random numbers: seed k is the same at every grid point, so differences
 between grid points are not seed noise. Runs go to a warm pool of worker processes in
 chunks (many runs per task), or to a Dask cluster; every run depends only on its grid
@@ -47,11 +55,18 @@ from .io import (
     write_json,
     write_parquet,
 )
-from .metrics import summarize
+from .metrics import summarize, summarize_markets
 from .progress import Progress, make_progress
 from .run import package_version, provenance, simulate, timeseries_frame
 
 KEYS = ("point", "seed")
+MARKET_KEYS = (*KEYS, "market")
+MARKET_FILES = (
+    "runs_markets.parquet",
+    "aggregate_markets.parquet",
+    "aggregate_markets.csv",
+    "aggregate_markets_long.csv",
+)
 
 
 # -- what to run ------------------------------------------------------------------------
@@ -100,16 +115,21 @@ def _label(value: Any) -> Any:
 
 
 # -- the worker side --------------------------------------------------------------------
-def run_chunk(chunk: Sequence[tuple[int, int, dict[str, Any], int]]) -> list[dict[str, Any]]:
-    """Run (point, seed, model kwargs, steps) tuples; one summary row each.
+def run_chunk(chunk: Sequence[tuple]) -> list[dict[str, Any]]:
+    """Run (point, seed, model kwargs, steps[, by_market]) tuples; one summary row each,
+    with the per-market summaries under ``"markets"`` when `by_market` is true.
 
     Runs in a worker process (or a Dask worker): everything it needs comes in `chunk`.
     """
     rows = []
-    for point, seed, kwargs, steps in chunk:  # a sweep keeps summaries only: no agent tables
+    for task in chunk:  # a sweep keeps summaries only: no agent tables
+        point, seed, kwargs, steps = task[:4]
         model = simulate({**kwargs, "rng": seed, "agent_sample_period": 0}, steps)
-        metrics = summarize(timeseries_frame(model), model.exchange.fund.depleted_below)
+        depleted_below = model.exchange.fund.depleted_below
+        metrics = summarize(timeseries_frame(model), depleted_below)
         rows.append({"point": point, "seed": seed, "steps": step_of(model), **metrics})
+        if len(task) > 4 and task[4]:
+            rows[-1]["markets"] = summarize_markets(model.market_frame(), depleted_below)
         report_run()
         release(model)
     return rows
@@ -129,6 +149,21 @@ def read_runs(out: Path) -> pd.DataFrame:
         return pd.DataFrame(columns=list(KEYS))
     runs = pd.concat(frames, ignore_index=True)
     return runs.drop_duplicates(list(KEYS), keep="first", ignore_index=True)
+
+
+def read_market_runs(out: Path) -> pd.DataFrame | None:
+    """Every finished run's per-market rows in a sweep folder, each once (None: the sweep
+    was not per market)."""
+    frames = []
+    if (out / "runs_markets.parquet").exists():
+        frames.append(pd.read_parquet(out / "runs_markets.parquet"))
+    parts = out / "parts"
+    if parts.is_dir():
+        frames.extend(pd.read_parquet(p) for p in sorted(parts.glob("markets-*.parquet")))
+    if not frames:
+        return None
+    rows = pd.concat(frames, ignore_index=True)
+    return rows.drop_duplicates(list(MARKET_KEYS), keep="first", ignore_index=True)
 
 
 def sweep_status(out: Path) -> dict[str, Any]:
@@ -160,6 +195,37 @@ def _rows_frame(rows: list[dict[str, Any]], points: list[dict[str, Any]]) -> pd.
     return df
 
 
+def _split_markets(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Take the per-market summaries out of `rows`: one row per run and market."""
+    out = []
+    for row in rows:
+        for market in row.pop("markets", ()):
+            out.append({"point": row["point"], "seed": row["seed"], **market})
+    return out
+
+
+def _market_frame(rows: list[dict[str, Any]], points: list[dict[str, Any]]) -> pd.DataFrame:
+    """Per-market rows as a table: point, seed, the grid columns, market, the metrics."""
+    df = _rows_frame(rows, points)
+    grid = list(points[0]) if points else []
+    if "market" not in df:
+        df["market"] = pd.Series(dtype=object)
+    return df[
+        [*KEYS, *grid, "market", *(c for c in df.columns if c not in (*KEYS, *grid, "market"))]
+    ]
+
+
+def _in_runs(markets: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
+    """The per-market rows of runs that `runs` holds (a kill between the two part files
+    may leave a chunk's per-market rows without its runs: those runs run again)."""
+    keys = set(zip(runs["point"].astype(int), runs["seed"].astype(int), strict=True))
+    have = [
+        (p, s) in keys
+        for p, s in zip(markets["point"].astype(int), markets["seed"].astype(int), strict=True)
+    ]
+    return markets[have]
+
+
 @dataclass
 class SweepResult:
     runs: pd.DataFrame
@@ -171,6 +237,12 @@ class SweepResult:
     """The aggregate in long form: one row per grid point, metric and statistic."""
     elapsed: float = 0.0
     """Seconds this call took; `sweep.json` keeps the total over every call."""
+    runs_markets: pd.DataFrame | None = None
+    """With `by_market`: one row per run and market (`runs_markets.parquet`)."""
+    aggregate_markets: pd.DataFrame | None = None
+    """With `by_market`: one row per grid point and market (`aggregate_markets.parquet`)."""
+    aggregate_markets_long: pd.DataFrame | None = None
+    """With `by_market`: the per-market aggregate in long form, method named."""
 
 
 def _chunks(items: list, size: int) -> list[list]:
@@ -203,6 +275,7 @@ def run_sweep(
     progress: bool | Progress | None = None,
     on_chunk: Callable[[list[dict[str, Any]]], None] | None = None,
     points: Sequence[Mapping[str, Any]] | None = None,
+    by_market: bool | None = None,
 ) -> SweepResult:
     """Run `scenario` at every grid point x seed; return the runs and the aggregate table.
 
@@ -217,7 +290,9 @@ def run_sweep(
     terminal and a plain line every 30 s elsewhere; pass `False` to silence it or a
     `Progress` to drive it. `on_chunk(rows)` is called after each chunk has been saved.
     `points`, instead of `grid`, lists the points themselves (dicts of the same paths),
-    as a sampling design does.
+    as a sampling design does. `by_market` also summarises every run per market and
+    aggregates per grid point and market (`runs_markets`, `aggregate_markets`); None (the
+    default) turns it on for a scenario with `[[markets]]`, off for a single market.
     """
     bar = make_progress(progress)
     clock_start = bar.clock()
@@ -235,7 +310,9 @@ def run_sweep(
     listed = points is not None
     points = _listed_points(points, grid) if listed else grid_points(grid)
     resolved = [load_scenario(base, point) for point in points]  # validates every point
-    jobs = [(sc.model_kwargs(), sc.run.steps) for sc in resolved]
+    if by_market is None:
+        by_market = any(sc.markets for sc in resolved)
+    jobs = [(sc.model_kwargs(), sc.run.steps, *((True,) if by_market else ())) for sc in resolved]
     spec = jsonable(
         {
             "scenario": base.name,
@@ -245,6 +322,7 @@ def run_sweep(
             "steps": base.run.steps,
             "intervals": methods(),
             **({"points": points} if listed else {}),
+            **({"by_market": True} if by_market else {}),
         }
     )
     runner = DaskRunner(dask, package_version()) if dask is not None else None
@@ -265,10 +343,13 @@ def _run(
     bar, on_chunk, clock_start,
 ) -> SweepResult:  # fmt: skip
     done = pd.DataFrame(columns=list(KEYS))
+    by_market = bool(spec.get("by_market"))
+    done_markets = None
     out_path = Path(out) if out is not None else None
     before = 0.0
     if out_path is not None:
         done, before = _prepare(out_path, spec, resume=resume, overwrite=overwrite)
+        done_markets = read_market_runs(out_path) if by_market else None
     finished = set(zip(done["point"].astype(int), done["seed"].astype(int), strict=True))
     todo = [(p, s) for p in range(len(points)) for s in seeds if (p, s) not in finished]
     if runner is None and todo:
@@ -281,14 +362,22 @@ def _run(
     tasks = [[(p, s, *jobs[p]) for p, s in c] for c in _chunks(todo, chunk_size)]
 
     new_rows: list[dict[str, Any]] = []
+    new_markets: list[dict[str, Any]] = []
     bar.start(len(points) * len(seeds), len(finished))
     aborted = True
     try:
         if tasks:
             for rows in runner.results(run_chunk, tasks, bar.advance):
+                markets = _split_markets(rows)
                 if out_path is not None:
-                    part = out_path / "parts" / f"part-{uuid.uuid4().hex}.parquet"
-                    write_parquet(_rows_frame(rows, points), part)
+                    tag = uuid.uuid4().hex
+                    if by_market:  # first, so that a chunk's runs never lack their markets
+                        path = out_path / "parts" / f"markets-{tag}.parquet"
+                        write_parquet(_market_frame(markets, points), path)
+                    write_parquet(
+                        _rows_frame(rows, points), out_path / "parts" / f"part-{tag}.parquet"
+                    )
+                new_markets.extend(markets)
                 new_rows.extend(rows)
                 if on_chunk is not None:
                     on_chunk(rows)
@@ -308,12 +397,20 @@ def _run(
     runs = runs[[*KEYS, *grid, *(c for c in runs.columns if c not in (*KEYS, *grid))]]
     long = aggregate_long(runs, list(grid))
     agg = wide(long, list(grid))
+    m_runs = m_agg = m_long = None
+    if by_market:
+        m_runs, m_agg, m_long = _per_market(done_markets, new_markets, runs, points)
     elapsed = bar.clock() - clock_start
     if out_path is not None:
         write_parquet(runs, out_path / "runs.parquet")
         write_parquet(agg, out_path / "aggregate.parquet")
         write_csv(agg, out_path / "aggregate.csv")
         write_csv(long, out_path / "aggregate_long.csv")
+        if m_runs is not None:
+            write_parquet(m_runs, out_path / "runs_markets.parquet")
+            write_parquet(m_agg, out_path / "aggregate_markets.parquet")
+            write_csv(m_agg, out_path / "aggregate_markets.csv")
+            write_csv(m_long, out_path / "aggregate_markets_long.csv")
         remove_tree(out_path / "parts")
         meta = {"complete": True, **provenance(), "elapsed_seconds": before + elapsed}
         write_json({**spec, **meta}, out_path / "sweep.json")
@@ -324,7 +421,27 @@ def _run(
         out=out_path,
         aggregate_long=long,
         elapsed=elapsed,
+        runs_markets=m_runs,
+        aggregate_markets=m_agg,
+        aggregate_markets_long=m_long,
     )
+
+
+def _per_market(
+    done: pd.DataFrame | None,
+    new: list[dict[str, Any]],
+    runs: pd.DataFrame,
+    points: list[dict[str, Any]],
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The per-market runs (those on disk and those just run), in (point, seed) order with
+    each run's markets in the scenario's order, and their aggregate, wide and long."""
+    grid = list(points[0]) if points else []
+    frames = [df for df in (done, _market_frame(new, points)) if df is not None and len(df)]
+    m_runs = pd.concat(frames, ignore_index=True) if frames else _market_frame([], points)
+    m_runs = _in_runs(m_runs, runs).drop_duplicates(list(MARKET_KEYS), ignore_index=True)
+    m_runs = m_runs.sort_values(list(KEYS), kind="stable").reset_index(drop=True)
+    m_long = aggregate_long(m_runs, grid, by_market=True)
+    return m_runs, wide(m_long, grid, by_market=True), m_long
 
 
 def _prepare(
@@ -337,7 +454,7 @@ def _prepare(
         remove_stale(out)
     if resume and meta.exists():
         old = json.loads(meta.read_text())
-        keys = ("scenario", "config", "grid", "points", "steps")
+        keys = ("scenario", "config", "grid", "points", "steps", "by_market")
         changed = [k for k in keys if old.get(k) != spec.get(k)]
         if not set(old.get("seeds", ())) <= set(spec["seeds"]):
             changed.append("seeds (a resume may only add seeds)")
