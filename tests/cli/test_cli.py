@@ -232,3 +232,32 @@ def test_size_fund_prints_the_answer_frontier_and_run_count(capsys, tmp_path):
     assert (out / "frontier.png").exists() and (out / "frontier.csv").exists()
     assert main([*args, "--target", "VaR < 3", "--quiet"]) == 2
     assert "--target must read P(depleted within" in capsys.readouterr().err
+
+
+def test_sweep_by_market_prints_and_writes_the_per_market_tables_and_report_shows_them(
+    capsys, tmp_path
+):
+    out = tmp_path / "sweeps" / "multi"
+    args = ["sweep", "multi_market_crash", "--seeds", "2", "--steps", "8", *FIX, "--quiet"]
+    assert main([*args, "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "per market" in printed and "DOGE" in printed and "Student t" in printed
+    assert "runs_markets.parquet" in printed and "aggregate_markets_long.csv" in printed
+    per = pd.read_parquet(out / "runs_markets.parquet")
+    assert per["market"].tolist() == ["BTC", "ETH", "SOL", "DOGE"] * 2
+    agg = pd.read_csv(out / "aggregate_markets.csv")
+    assert agg["market"].tolist() == ["BTC", "ETH", "SOL", "DOGE"]
+    long = pd.read_csv(out / "aggregate_markets_long.csv")
+    assert set(long["method"]) == {"wilson", "t", "bootstrap"}
+
+    assert main(["report", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "per market" in printed and "SOL" in printed
+    html = (out / "report" / "index.html").read_text()
+    assert "Per market, with 95 % intervals" in html
+    assert "bad debt, mean (Student t)" in html and "<td>DOGE</td>" in html
+
+    plain = tmp_path / "sweeps" / "plain"
+    assert main([*args, "--no-by-market", "--out", str(plain)]) == 0
+    assert "per market" not in capsys.readouterr().out
+    assert not (plain / "runs_markets.parquet").exists()
