@@ -10,7 +10,7 @@ import lazy_loader
 __getattr__, __dir__, __all__ = lazy_loader.attach(
     __name__,
     submod_attrs={
-        "batch": ["run", "sweep"],
+        "batch": ["run", "run_sweep", "sweep"],
         "model": ["MODEL_COLUMNS", "ExchangeModel"],
         "scenarios": ["Scenario", "ScenarioError", "load_scenario"],
     },
