@@ -95,6 +95,7 @@ def compare(
             resume=resume,
             overwrite=overwrite,
             progress=progress,
+            by_market=False,  # the paired differences are of the totals
         )
         frame = result.runs.set_index("seed").sort_index()
         frame["trader_losses"] = trader_losses(frame)

@@ -102,6 +102,7 @@ def sensitivity(
         out=out,
         resume=resume,
         progress=progress,
+        by_market=False,  # the indices are of the totals
     )
     means = result.runs.groupby("point")[list(metrics)].mean(numeric_only=False).astype(float)
     table = pd.DataFrame(x, columns=list(ranges))

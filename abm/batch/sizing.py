@@ -274,6 +274,7 @@ def size_fund(
                     out=folder,
                     resume=folder is not None,
                     progress=progress,
+                    by_market=False,  # the search reads the totals only
                 )
                 count["runs"] += result.executed
                 new = result.runs

@@ -292,7 +292,8 @@ def run_sweep(
     `points`, instead of `grid`, lists the points themselves (dicts of the same paths),
     as a sampling design does. `by_market` also summarises every run per market and
     aggregates per grid point and market (`runs_markets`, `aggregate_markets`); None (the
-    default) turns it on for a scenario with `[[markets]]`, off for a single market.
+    default) turns it on for a scenario with `[[markets]]`, off for a single market, and
+    on a resume does what the folder's sweep did.
     """
     bar = make_progress(progress)
     clock_start = bar.clock()
@@ -310,6 +311,8 @@ def run_sweep(
     listed = points is not None
     points = _listed_points(points, grid) if listed else grid_points(grid)
     resolved = [load_scenario(base, point) for point in points]  # validates every point
+    if by_market is None:
+        by_market = _folder_by_market(out, resume)
     if by_market is None:
         by_market = any(sc.markets for sc in resolved)
     jobs = [(sc.model_kwargs(), sc.run.steps, *((True,) if by_market else ())) for sc in resolved]
@@ -336,6 +339,14 @@ def run_sweep(
     finally:
         if runner is not None:
             runner.close(True)
+
+
+def _folder_by_market(out: str | os.PathLike | None, resume: bool) -> bool | None:
+    """Whether the sweep a resume continues was per market (None: no sweep to continue)."""
+    meta = Path(out) / "sweep.json" if out is not None and resume else None
+    if meta is None or not meta.exists():
+        return None
+    return bool(json.loads(meta.read_text()).get("by_market"))
 
 
 def _run(

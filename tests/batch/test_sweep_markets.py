@@ -106,6 +106,8 @@ def test_per_market_summaries_leave_the_totals_bytes_as_they_were(tmp_path, args
     assert "by_market" not in json.loads((tmp_path / "off" / "sweep.json").read_text())
     for name in TOTALS:
         assert (on.out / name).read_bytes() == (off.out / name).read_bytes(), name
+    again = run_sweep("multi_market_crash", GRID, out=off.out, resume=True, progress=False, **args)
+    assert again.executed == 0 and again.runs_markets is None  # a resume does as the folder did
 
 
 def test_single_market_sweeps_are_unchanged_unless_asked(tmp_path, small):
