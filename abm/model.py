@@ -31,12 +31,13 @@ import mesa
 import numpy as np
 import pandas as pd
 
+from .agents.accounts import Accounts
 from .agents.compat import step_of
 from .agents.initial_book import seed_book
 from .agents.liquidators import Liquidator
 from .agents.lps import LiquidityProvider, lp_columns
 from .agents.params import LiquidatorParams, LPParams, TraderParams
-from .agents.traders import Trader, TraderState, act, trader_columns
+from .agents.traders import Trader, TraderState, act, schedule_accounts, trader_columns
 from .agents.voters import (
     GOVERNANCE_COLUMNS,
     Voter,
@@ -47,7 +48,15 @@ from .agents.voters import (
     voter_columns,
 )
 from .datacollection import SampledDataCollector
-from .exchange import Exchange, ExchangeParams, FlashCrash, MarketParams, OracleParams, target_ratio
+from .exchange import (
+    Exchange,
+    ExchangeParams,
+    FlashCrash,
+    MarketParams,
+    OracleParams,
+    risk,
+    target_ratio,
+)
 from .exchange.factor import FactorParams
 from .exchange.markets import FUND_SCOPES, Markets, as_shocks, setups_from
 from .exchange.params import check_range
@@ -419,6 +428,20 @@ class ExchangeModel(mesa.Model):
             ]
         self.exchange = self.exchanges[0]
         """The first (or only) market: governance and the price columns follow it."""
+        tp.check_markets(int(np.count_nonzero(self._trader_weights)) if entries else 1)
+        self.accounts: Accounts | None = None
+        """Accounts trading several markets (`traders.markets_per_account` >= 2)."""
+        if tp.markets_per_account > 1:
+            self.accounts = Accounts(
+                self.markets, n_traders, tp.markets_per_account, tp.margin == "cross"
+            )
+        self.cross = None if self.accounts is None else self.accounts.cross
+        """The cross-margin engine (cross.py) when accounts trade in cross margin."""
+        self.cross_stats = {"liquidations": 0, "contagion": 0, "offset": 0}
+        """Cross closes; of them, positions whose own margin sufficed (contagion); and
+        positions below their own maintenance that their account kept open (offset),
+        each counted once while it stays open."""
+        self._offset_seen = np.zeros((len(self.exchanges), n_traders), dtype=bool)
         self._market_rows: list[dict] = []
         self._queued = 0
         self.n_traders = n_traders
@@ -431,7 +454,9 @@ class ExchangeModel(mesa.Model):
         self._share_prices: deque[float] = deque(maxlen=clock.steps(self.lp_params.window) + 1)
         self.traders_by_slot: list[Trader | None] = [None] * n_traders
         self._wake = np.full(n_traders, np.inf)
-        self.trader_state = TraderState(n_traders)
+        self.trader_state = TraderState(
+            n_traders, 1 if self.accounts is None else len(self.exchanges)
+        )
         self._free: list[int] = []
 
         lpp = self.lp_params
@@ -465,7 +490,7 @@ class ExchangeModel(mesa.Model):
                     self.trader_rng,
                 )
             hold = min(1.0, self.exchange.clock.step_hours / self.trader_params.holding_mean)
-            self.trader_state.hold_for[:] = self.trader_rng.geometric(hold, n_traders)
+            self.trader_state.held[:] = self.trader_rng.geometric(hold, n_traders)
         self.governance = Governance(
             gp, governance_rng, self.exchange, step_hours=self.exchange.clock.step_hours
         )
@@ -512,7 +537,11 @@ class ExchangeModel(mesa.Model):
         self._wake[idx] = step_of(self) + self.trader_rng.geometric(
             self.exchange.clock.chance(self.trader_params.activity), idx.size
         )
-        if self.markets is not None:
+        if self.accounts is not None:
+            tp = self.trader_params
+            self.accounts.assign(idx, self._trader_weights, self.trader_rng, tp.cross_share)
+            self.trader_market[idx] = self.accounts.home[idx]
+        elif self.markets is not None:
             weights = self._trader_weights
             self.trader_market[idx] = self.trader_rng.choice(weights.size, idx.size, p=weights)
         for k, slot in enumerate(slots):
@@ -520,11 +549,15 @@ class ExchangeModel(mesa.Model):
             self.traders_by_slot[slot] = Trader(self, slot)
 
     def exchange_of(self, slot: int) -> Exchange:
-        """The market a trader slot trades in."""
+        """The market a trader slot trades in (an account's home market)."""
         return self.exchanges[self.trader_market[slot]]
 
     def markets_of(self, slots: np.ndarray):
-        """Pairs of (market, positions in `slots` of the traders in it)."""
+        """Pairs of (market, positions in `slots` of the traders in it); an account
+        trading several markets appears in each."""
+        if self.accounts is not None:
+            yield from self.accounts.markets_of(slots)
+            return
         if self.markets is None:
             yield self.exchange, slice(None)
             return
@@ -535,8 +568,12 @@ class ExchangeModel(mesa.Model):
     def trader_leaves(self, trader: Trader, reason: str) -> None:
         """A trader closes out, takes its wallet and its slot becomes free."""
         ex = self.exchange_of(trader.slot)
-        ex.close(trader.slot)
-        taken = ex.empty_wallet(trader.slot)
+        if self.accounts is None:
+            ex.close(trader.slot)
+            taken = ex.empty_wallet(trader.slot)
+        else:
+            self.accounts.close_out(trader.slot)
+            taken = sum(other.empty_wallet(trader.slot) for other in self.exchanges)
         ex.record("trader_exit", slot=trader.slot, reason=reason, withdrawn=taken)
         self.traders_by_slot[trader.slot] = None
         self._wake[trader.slot] = np.inf
@@ -570,13 +607,13 @@ class ExchangeModel(mesa.Model):
         self.engine_liquidations = 0
         for ex in self.exchanges:
             while not ex.at_close:
+                self._cross_liquidate()
                 self._liquidate(ex)
                 ex.advance_bar()
         self._arrivals()
-        due = self._due_traders()
-        for ex, part in self.markets_of(due):
-            act(self, due[part], ex)
+        self.act_traders(self._due_traders())
         self._queued = 0
+        self._cross_liquidate()
         for ex in self.exchanges:
             self._liquidate(ex)
             self._queued += len(self.liquidation_queue)
@@ -592,6 +629,45 @@ class ExchangeModel(mesa.Model):
         self.datacollector.collect(self)
         if any(ex.market.exhausted for ex in self.exchanges):
             self.running = False
+
+    def act_traders(self, slots: np.ndarray) -> None:
+        """The traders in `slots` decide in each market they trade; an account trading
+        several markets then chooses once when to look again."""
+        if self.accounts is None:
+            for ex, part in self.markets_of(slots):
+                act(self, slots[part], ex)
+            return
+        alive = self.trader_state.agent_id
+        for m, ex in enumerate(self.exchanges):
+            here = slots[self.accounts.trades[m, slots] & (alive[slots] >= 0)]
+            act(self, here, ex, schedule=False)
+        schedule_accounts(self, slots)
+
+    def _cross_liquidate(self) -> None:
+        """The cross engine closes the positions of cross accounts below their total
+        maintenance, largest maintenance first (cross.py), before each market's bots and
+        engine, which leave cross accounts alone; it counts contagion and offset."""
+        cross = self.cross
+        if cross is None or not cross.mask.any():
+            return
+        own = [
+            cross.mask
+            & risk.liquidatable(ex.margins(), ex.book.size, ex.book.entry, ex.mark, ex.params)
+            for ex in self.exchanges
+        ]
+        done = cross.liquidate()
+        names = [ex.name for ex in self.exchanges]
+        stats = self.cross_stats
+        stats["liquidations"] += len(done)
+        stats["contagion"] += sum(not own[names.index(name)][x.slot] for name, x in done)
+        self.engine_liquidations += len(done)
+        seen = self._offset_seen
+        for m, ex in enumerate(self.exchanges):
+            open_now = ex.book.size != 0
+            kept = own[m] & open_now
+            stats["offset"] += int(np.count_nonzero(kept & ~seen[m]))
+            seen[m] |= kept
+            seen[m] &= open_now
 
     def _liquidate(self, ex: Exchange) -> None:
         """Bots take what they will of the positions below maintenance at the mark of

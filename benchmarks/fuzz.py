@@ -38,6 +38,7 @@ from hypothesis import HealthCheck, Phase, given, reject, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
+from abm.agents.params import MARGIN_MODES
 from abm.exchange.exact import from_units
 from abm.exchange.exchange import STAGE_STATS
 from abm.exchange.funding import FUNDING_RULES
@@ -136,6 +137,9 @@ SPACE: dict[str, Range] = {
     "traders.exit_after_loss": Range("float", 0.0, 1.0),
     "traders.arrival_rate": Range("log", 1e-3, 1000.0),
     "traders.min_wallet": Range("log", 1e-3, 1e6),
+    "traders.markets_per_account": Range("int", 1, 4),
+    "traders.margin": Range("choice", choices=MARGIN_MODES),
+    "traders.cross_share": Range("float", 0.0, 1.0),
     "liquidators.count": Range("int", 0, 20),
     "liquidators.capital": Range("log", 1e-3, 1e12),
     "liquidators.gas_cost": Range("log", 1e-3, 1e4),

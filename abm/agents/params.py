@@ -14,6 +14,7 @@ from ..exchange.ranges import check_fields, check_range, ranged
 from .initial_book import InitialBook
 
 STYLES = ("noise", "momentum", "mean_reversion", "gambler", "basis")
+MARGIN_MODES = ("isolated", "cross")
 
 
 @dataclass
@@ -58,6 +59,15 @@ class TraderParams:
     planned exit exceeds this share of its position's equity."""
     arrival_rate: float = ranged(0.5, "[0, 1e6]")
     min_wallet: float = ranged(50.0, "[0, 1e12]")
+    markets_per_account: int = ranged(1, "[1, 64]", whole=True)
+    """How many of the venue's markets each account trades (its home market, drawn by the
+    markets' weights, and others drawn the same way); at most the number of markets."""
+    margin: str = "isolated"
+    """``isolated`` (each position backed by its own margin) or ``cross`` (an account's
+    positions share its collateral, cross.py); cross needs `markets_per_account` >= 2."""
+    cross_share: float = ranged(1.0, "[0, 1]")
+    """Under ``margin = "cross"``, the share of accounts in cross margin, the rest isolated
+    (Hyperliquid opens new positions in cross by default: 1 is that population)."""
     initial_book: InitialBook = field(default_factory=InitialBook)
 
     def __post_init__(self) -> None:
@@ -78,6 +88,23 @@ class TraderParams:
                 lo_open=True,
             )
         check_range("traders.stake_max", self.stake_max, self.stake_min, 1.0)
+        if self.margin not in MARGIN_MODES:
+            raise ValueError(
+                f"traders.margin must be one of {list(MARGIN_MODES)}, got {self.margin!r}"
+            )
+        if self.margin == "cross" and self.markets_per_account < 2:
+            raise ValueError(
+                "traders.margin = 'cross' needs traders.markets_per_account in [2, markets]: "
+                "an account with one position is isolated"
+            )
+
+    def check_markets(self, n_markets: int) -> None:
+        """Refuse more markets per account than the venue has."""
+        if self.markets_per_account > n_markets:
+            raise ValueError(
+                f"traders.markets_per_account must be in [1, {n_markets}] (the markets "
+                f"traders are spread over), got {self.markets_per_account}"
+            )
 
     def draw(self, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
         """Per-trader attributes for `n` new traders."""

@@ -781,6 +781,7 @@ class Exchange:
                 partial=item.partial,
                 path=p.liquidation_path,
                 liquidator=who,
+                **({"margin_mode": "cross"} if force else {}),
             )
             if item.shortfall > 0:
                 self._owe(item.slot, int(sd), bankrupt_k, item.shortfall, qty_k, item.price)

@@ -32,7 +32,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from ..agents.params import STYLES, LiquidatorParams, LPParams, TraderParams
+from ..agents.params import MARGIN_MODES, STYLES, LiquidatorParams, LPParams, TraderParams
 from ..exchange.factor import FactorParams
 from ..exchange.funding import FUNDING_RULES
 from ..exchange.mark import MARK_PRICES
@@ -253,6 +253,7 @@ _EXCHANGE_SPECIAL = {
 _TRADER_SPECIAL = {
     "traders.mix": dict[Literal[STYLES], float],
     "traders.leverage": dict[Literal[STYLES], float],
+    "traders.margin": Literal[MARGIN_MODES],
 }
 
 
@@ -378,7 +379,8 @@ class Scenario(BaseModel):
     @model_validator(mode="after")
     def _check_markets(self):
         """Each market entry over the scenario's own sections must make a valid market,
-        and every replayed series must have the column it is read from."""
+        every replayed series must have the column it is read from, and accounts may
+        trade at most the markets traders are spread over."""
         try:
             for where, params in (("market", self.market), ("factor", self.factor)):
                 p = params.to_params()
@@ -390,6 +392,9 @@ class Scenario(BaseModel):
                 self.market.to_params(),
                 self.oracle.to_params(),
             )
+            entries = self.market_entries()
+            traded = sum(float(e.get("weight", 1.0)) > 0 for e in entries) if entries else 1
+            self.traders.to_params().check_markets(traded)
         except ValueError as exc:
             raise PydanticCustomError(
                 "scenario_rule", "{text}", {"sep": "", "text": str(exc)}
