@@ -9,14 +9,15 @@ accounts, positions and prices up to the first liquidation: the isolated run is
 per mode: positions liquidated, bad debt, what the fund paid, and for cross accounts the
 positions below their own maintenance that their account kept open (offset) and those
 closed although their own margin was enough (contagion), each as mean ± Student t 95 %
-interval over the seeds, with the cross / isolated ratio of the means.
+interval over the seeds, with the cross / isolated ratio of the means and the paired
+difference (cross − isolated, seed by seed) with its Student t 95 % interval.
 """
 
 from __future__ import annotations
 
 import argparse
 
-from abm import ExchangeModel
+from abm import ExchangeModel, load_scenario
 from abm.batch.stats import mean
 
 TRADERS = 300
@@ -25,13 +26,18 @@ FIGURES = ("liquidations", "bad_debt", "fund_covered", "offset", "contagion")
 
 
 def run(seed: int, markets: int, cross_share: float) -> dict[str, float]:
+    accounts = {
+        "traders.markets_per_account": markets,
+        "traders.margin": "cross",
+        "traders.cross_share": cross_share,
+    }
+    scenario = load_scenario("multi_market_crash", accounts)
     model = ExchangeModel(
-        preset="multi_market_crash",
+        preset=scenario,
         n_traders=TRADERS,
         rng=seed,
         governance_enabled=False,
         agent_sample_period=0,
-        traders={"markets_per_account": markets, "margin": "cross", "cross_share": cross_share},
     )
     for _ in range(STEPS):
         model.step()
@@ -47,13 +53,21 @@ def run(seed: int, markets: int, cross_share: float) -> dict[str, float]:
 
 
 def table(seeds: int, markets: int) -> dict[str, dict[str, tuple[float, float, float]]]:
-    """Mean, lower and upper 95 % bound of each figure, per mode."""
+    """Mean, lower and upper 95 % bound of each figure, per mode and for the paired
+    difference (cross − isolated)."""
+    rows = {
+        label: [run(s, markets, share) for s in range(1, seeds + 1)]
+        for label, share in (("isolated", 0.0), ("cross", 1.0))
+    }
+    rows["difference"] = [
+        {k: c[k] - i[k] for k in FIGURES}
+        for i, c in zip(rows["isolated"], rows["cross"], strict=True)
+    ]
     out = {}
-    for label, share in (("isolated", 0.0), ("cross", 1.0)):
-        rows = [run(s, markets, share) for s in range(1, seeds + 1)]
+    for label, runs in rows.items():
         out[label] = {}
         for key in FIGURES:
-            ci = mean([r[key] for r in rows])
+            ci = mean([r[key] for r in runs])
             out[label][key] = (ci.estimate, ci.lo, ci.hi)
     return out
 
@@ -68,17 +82,17 @@ def main() -> None:
         f"multi_market_crash, {TRADERS} accounts x {args.markets} markets, {STEPS} steps; "
         f"mean ± Student t 95 % half-width over {args.seeds} seeds"
     )
-    print("| figure | isolated | cross | cross / isolated |")
-    print("|---|---|---|---|")
+    print("| figure | isolated | cross | cross / isolated | cross − isolated (paired) |")
+    print("|---|---|---|---|---|")
     for key in FIGURES:
         cells = []
-        for label in ("isolated", "cross"):
+        for label in ("isolated", "cross", "difference"):
             m, lo, hi = result[label][key]
             half = (hi - lo) / 2 if hi == hi else 0.0
             cells.append(f"{m:,.1f} ± {half:,.1f}")
         iso, cro = result["isolated"][key][0], result["cross"][key][0]
         ratio = f"{cro / iso:.2f}" if iso else "–"
-        print(f"| {key} | {cells[0]} | {cells[1]} | {ratio} |")
+        print(f"| {key} | {cells[0]} | {cells[1]} | {ratio} | {cells[2]} |")
 
 
 if __name__ == "__main__":

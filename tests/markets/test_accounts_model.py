@@ -132,13 +132,15 @@ def test_a_bad_market_closes_a_cross_position_whose_own_margin_sufficed():
     model.check()
 
 
-def play(steps, seed=3, **traders):
+def play(steps, seed=3, preset="multi_market_crash", **traders):
+    """Step `preset` with its own traders and these account settings, checking money and
+    the waterfall identity after each step."""
+    overrides = {f"traders.{k}": v for k, v in {"markets_per_account": 3, **traders}.items()}
     model = ExchangeModel(
-        preset="multi_market_crash",
+        preset=load_scenario(preset, overrides),
         n_traders=200,
         rng=seed,
         governance_enabled=False,
-        traders={"markets_per_account": 3, **traders},
     )
     for _ in range(steps):
         model.step()
@@ -160,6 +162,22 @@ def test_money_and_the_waterfall_add_up_every_step_of_a_cross_crash(cross_crash)
     cross = events[events.get("margin_mode", pd.Series(dtype=object)) == "cross"]
     assert len(cross) == stats["liquidations"]
     assert set(cross["market"]) <= {"BTC", "ETH", "SOL", "DOGE"}
+
+
+def test_cross_margin_closes_fewer_positions_and_spreads_losses_on_the_same_accounts(
+    cross_crash,
+):
+    isolated = play(330, margin="cross", cross_share=0.0)  # same draws, nobody in cross
+    assert isolated.cross_stats == {"liquidations": 0, "contagion": 0, "offset": 0}
+    assert cross_crash.metrics["liquidations"] < isolated.metrics["liquidations"]
+    assert cross_crash.cross_stats["offset"] > 0  # winners held losers up
+    assert cross_crash.cross_stats["contagion"] > 0  # sound positions closed
+
+
+def test_the_cross_margin_preset_sets_three_markets_per_account_in_cross():
+    traders = load_scenario("cross_margin_crash").traders
+    assert (traders.markets_per_account, traders.margin, traders.cross_share) == (3, "cross", 1)
+    assert load_scenario("cross_margin_crash").info.things_to_notice.strip()
 
 
 def test_account_reporters_sum_over_markets(cross_crash):
