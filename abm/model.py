@@ -799,6 +799,12 @@ class ExchangeModel(mesa.Model):
         else:
             self.exchange.check()
 
+    def market_rows(self, start: int = 0) -> list[dict]:
+        """The per-market rows of `market_frame` from row `start` on (one per market per
+        step, markets in order; empty for a single market): a reader that keeps its
+        place reads only the new rows, where the frame rebuilds every row."""
+        return self._market_rows[start:]
+
     def market_frame(self) -> pd.DataFrame:
         """One row per step and market (market as a column): open interest, the fund the
         market draws on, what it put in and was paid, bad debt by stage, liquidations.

@@ -35,6 +35,7 @@ from viz.events import EventFeed
 from viz.explainer import LiquidationExplainer
 from viz.health import HealthPanel
 from viz.info import ClassroomInfo
+from viz.markets import ALL
 from viz.refresh import frame_version
 from viz.runner import DEFAULT_SPEED, SPEEDS, Player, release, render_lock, track
 from viz.style import CSS
@@ -92,11 +93,12 @@ def Dashboard(
     """
     version = frame_version(version)
     tab = solara.use_reactive(0)
+    market = solara.use_reactive(ALL)  # the charts' market: kept while another tab shows
     HealthPanel(model, version=version)
     with solara.ColumnsResponsive(default=12, large=[8, 4]):
         with solara.Column(), solara.lab.Tabs(value=tab, lazy=True):
             with solara.lab.Tab("Charts"):
-                Charts(model, version=version)
+                Charts(model, version=version, market=market)
             if GovernancePanel is not None:
                 with solara.lab.Tab("Governance"):
                     GovernancePanel(model, version=version)

@@ -24,6 +24,7 @@ import traitlets
 
 from . import data
 from .axes import Ticks, count_ticks, finite_range, money_ticks, nice_ticks, percent_ticks
+from .markets import ALL, MarketPanel, MarketSeries, exchange_of, fund_seed
 from .refresh import frame_version
 from .style import COLORS
 
@@ -33,15 +34,17 @@ STEP_AXIS = "step (hours)"
 
 
 class LiquidationTally:
-    """Liquidations per step, read incrementally from `model.events` (one per model)."""
+    """Liquidations per step, read incrementally from `model.events` (one per model and
+    picked market): every market's, or only `market`'s."""
 
-    def __init__(self) -> None:
+    def __init__(self, market: str | None = None) -> None:
+        self.market = market
         self.seen = 0
         self.count: dict[int, int] = defaultdict(int)
 
     def update(self, events: list[dict]) -> LiquidationTally:
         for e in events[self.seen :]:
-            if e["kind"] == "liquidation":
+            if e["kind"] == "liquidation" and self.market in (None, e.get("market")):
                 self.count[e["step"]] += 1
         self.seen = len(events)
         return self
@@ -242,13 +245,31 @@ def _frame(model, frame: pd.DataFrame | None) -> pd.DataFrame:
     return data.model_frame(model) if frame is None else frame
 
 
+def _title(title: str, model, market: str | None, totals: bool = True) -> str:
+    """The chart's title, saying what it shows when the venue has several markets
+    (`market` None: one market, the title as it is): the picked market, the totals, or
+    for a chart of one market's book under "All markets", the first market."""
+    if market is None:
+        return title
+    if market != ALL:
+        return f"{title} · {market}"
+    return f"{title} · all markets" if totals else f"{title} · {model.exchange.name} (first market)"
+
+
+def _picked(market: str | None) -> bool:
+    return market not in (None, ALL)
+
+
 # -- insurance fund ---------------------------------------------------------------------
 FUND_SOURCES = (
     ("in: penalties", "fund_inflow_penalty", COLORS["penalty"]),
     ("in: fees", "fund_inflow_fees", COLORS["fees"]),
     ("in: treasury", "treasury_injected", COLORS["injection"]),
+    ("in: its penalties and fees", "fund_inflow", COLORS["penalty"]),
 )
-FUND_COLUMNS = ["insurance_fund", "fund_covered", *[c for _, c, _ in FUND_SOURCES]]
+"""What went into the fund, by source; a market's own frame has only its last line."""
+FUND_COLUMNS = ["insurance_fund", "fund_covered", *[c for _, c, _ in FUND_SOURCES[:3]]]
+MARKET_FUND_COLUMNS = ["insurance_fund", "fund_inflow", "fund_covered", "fund_share"]
 
 
 def fund_option(frame: pd.DataFrame, initial: float, axis: StickyAxis | None = None) -> dict:
@@ -274,21 +295,43 @@ def fund_option(frame: pd.DataFrame, initial: float, axis: StickyAxis | None = N
 
 
 @solara.component
-def FundChart(model, frame: pd.DataFrame | None = None, version: int | None = None):
-    """The fund balance; cumulative inflows by source above zero, payouts below."""
+def FundChart(model, frame: pd.DataFrame | None = None, version: int | None = None, market=None):
+    """The fund balance; cumulative inflows by source above zero, payouts below. For one
+    market of several: the fund it draws on, what it put in and what it drew."""
     frame_version(version)
-    axis = solara.use_memo(StickyAxis, [model])
+    axis = solara.use_memo(StickyAxis, [model, market])
     f = _frame(model, frame)
-    fund = model.exchange.fund
-    initial = float(fund.inflows.get("seed", 0.0))
-    inflow = sum(v for k, v in fund.inflows.items() if k != "seed")
-    outflow = sum(fund.outflows.values())
+    initial = float(fund_seed(model, market))
+    columns = FUND_COLUMNS
+    if market is None:
+        fund = model.exchange.fund
+        inflow = sum(v for k, v in fund.inflows.items() if k != "seed")
+        caption = (
+            f"Balance {data.money(fund.balance)} · in since the start {data.money(inflow)} "
+            f"· paid out {data.money(sum(fund.outflows.values()))}"
+        )
+    elif market == ALL:
+        last = f.iloc[-1]
+        inflow = sum(last[c] for _, c, _ in FUND_SOURCES if c in last)
+        caption = (
+            f"Every market's fund together: balance {data.money(last['insurance_fund'])} "
+            f"· in since the start {data.money(inflow)} · paid out "
+            f"{data.money(last['fund_covered'])}"
+        )
+    else:
+        last, columns = f.iloc[-1], MARKET_FUND_COLUMNS
+        whose = "its own fund" if model.markets.fund_scope == "isolated" else "the shared fund"
+        caption = (
+            f"{market} draws on {whose}: balance {data.money(last['insurance_fund'])} · "
+            f"{market}'s penalties and fees put in {data.money(last['fund_inflow'])} · it "
+            f"drew {data.money(last['fund_covered'])} ({data.pct(last['fund_share'], 0)} of "
+            "what the fund paid)"
+        )
     EChart(
-        "Insurance fund",
+        _title("Insurance fund", model, market),
         fund_option(f, initial, axis),
-        lambda: csv_text(f, FUND_COLUMNS),
-        f"Balance {data.money(fund.balance)} · in since the start {data.money(inflow)} "
-        f"· paid out {data.money(outflow)}",
+        lambda: csv_text(f, columns),
+        caption,
     )
 
 
@@ -348,18 +391,20 @@ def price_option(frame: pd.DataFrame, tally: LiquidationTally, axis: StickyAxis 
 
 
 @solara.component
-def PriceChart(model, frame: pd.DataFrame | None = None, version: int | None = None):
+def PriceChart(model, frame: pd.DataFrame | None = None, version: int | None = None, market=None):
     """Market and oracle price, with a red marker on every step that had liquidations."""
     frame_version(version)
-    tally = solara.use_memo(LiquidationTally, [model])
-    axis = solara.use_memo(StickyAxis, [model])
+    own = market if _picked(market) else None
+    tally = solara.use_memo(lambda: LiquidationTally(own), [model, market])
+    axis = solara.use_memo(StickyAxis, [model, market])
     f = _frame(model, frame)
     tally.update(model.events)
+    where = f" in {own}" if own else ""
     EChart(
-        "Price",
+        _title("Price", model, market, totals=False),
         price_option(f, tally, axis),
         lambda: csv_text(f, ["price", "oracle_price", "halted"]),
-        f"{tally.total} liquidations so far; ▼ marks the steps where they happened.",
+        f"{tally.total} liquidations{where} so far; ▼ marks the steps where they happened.",
     )
 
 
@@ -389,16 +434,18 @@ def fund_ratio_option(
 
 
 @solara.component
-def FundRatioChart(model, frame: pd.DataFrame | None = None, version: int | None = None):
+def FundRatioChart(
+    model, frame: pd.DataFrame | None = None, version: int | None = None, market=None
+):
     """The fund against its target's base (open interest, or TVL) and the target
-    governance steers towards."""
+    governance steers towards: the venue's, whatever market is picked."""
     frame_version(version)
     axis = solara.use_memo(StickyAxis, [model])
     f = _frame(model, frame)
     target = data.fund_target(model)
     column, base = data.target_base(model)
     EChart(
-        f"Fund / {base} vs the governance target",
+        _title(f"Fund / {base} vs the governance target", model, None if market is None else ALL),
         fund_ratio_option(f, target, axis, column, base),
         lambda: csv_text(f, [column, "fund_target"]),
         f"Target now {data.pct(target)} of {base}.",
@@ -436,14 +483,14 @@ def bad_debt_option(frame: pd.DataFrame, axis: StickyAxis | None = None) -> dict
 
 
 @solara.component
-def BadDebtChart(model, frame: pd.DataFrame | None = None, version: int | None = None):
+def BadDebtChart(model, frame: pd.DataFrame | None = None, version: int | None = None, market=None):
     """Cumulative bad debt, stacked by the waterfall stage that absorbed it."""
     frame_version(version)
-    axis = solara.use_memo(StickyAxis, [model])
+    axis = solara.use_memo(StickyAxis, [model, market])
     f = _frame(model, frame)
     last = f.iloc[-1]
     EChart(
-        "Bad debt: who paid (loss waterfall)",
+        _title("Bad debt: who paid (loss waterfall)", model, market),
         bad_debt_option(f, axis),
         lambda: csv_text(f, ["bad_debt", *[c for _, c, _ in WATERFALL]]),
         " · ".join(f"{n} {data.money(last[c])}" for n, c, _ in WATERFALL[:4] if c in last),
@@ -467,14 +514,16 @@ def open_interest_option(frame: pd.DataFrame, axis: StickyAxis | None = None) ->
 
 
 @solara.component
-def OpenInterestChart(model, frame: pd.DataFrame | None = None, version: int | None = None):
+def OpenInterestChart(
+    model, frame: pd.DataFrame | None = None, version: int | None = None, market=None
+):
     """Open interest long and short, and the LP vault that takes the other side."""
     frame_version(version)
-    axis = solara.use_memo(StickyAxis, [model])
+    axis = solara.use_memo(StickyAxis, [model, market])
     f = _frame(model, frame)
     last = f.iloc[-1]
     EChart(
-        "Open interest and the LP vault",
+        _title("Open interest and the LP vault", model, market),
         open_interest_option(f, axis),
         lambda: csv_text(f, ["long_oi", "short_oi", "lp_vault"]),
         f"Long {data.money(abs(last['long_oi']))} · short {data.money(abs(last['short_oi']))}"
@@ -519,13 +568,17 @@ def leverage_option(edges: np.ndarray, counts: np.ndarray, max_lev: float) -> di
 
 
 @solara.component
-def LeverageChart(model, frame: pd.DataFrame | None = None, version: int | None = None):
-    """How leveraged the open positions are now; the red bar is at the liquidation point."""
+def LeverageChart(
+    model, frame: pd.DataFrame | None = None, version: int | None = None, market=None
+):
+    """How leveraged the open positions are now (in the picked market, or the first);
+    the red bar is at the liquidation point."""
     frame_version(version)
-    lev = data.leverage_values(model)
-    edges, counts = data.leverage_histogram(model, values=lev)
+    ex = exchange_of(model, market)
+    lev = data.leverage_values(model, ex)
+    edges, counts = data.leverage_histogram(model, values=lev, ex=ex)
     n_open = int(counts.sum())
-    max_lev = float(model.exchange.params.max_leverage)
+    max_lev = float(ex.params.max_leverage)
     if n_open:
         caption = (
             f"{n_open} open positions · median {np.median(lev):.1f}× · green within the "
@@ -539,18 +592,35 @@ def LeverageChart(model, frame: pd.DataFrame | None = None, version: int | None 
         table = pd.DataFrame({"from": edges[:-1], "to": edges[1:], "positions": counts})
         return table.to_csv(index=False, float_format="%.6g")
 
-    EChart("Traders' leverage now", leverage_option(edges, counts, max_lev), csv, caption)
+    title = _title("Traders' leverage now", model, market, totals=False)
+    EChart(title, leverage_option(edges, counts, max_lev), csv, caption)
 
 
 CHARTS = (FundChart, PriceChart, FundRatioChart, BadDebtChart, OpenInterestChart, LeverageChart)
 """In page order: the fund first, so it is above the fold on a projector."""
 
 
+PER_MARKET = (FundChart, PriceChart, BadDebtChart, OpenInterestChart, LeverageChart)
+"""The charts that follow the market picker; the fund / open interest chart stays the
+venue's (its target is the venue's)."""
+
+
 @solara.component
-def Charts(model, version: int | None = None):
-    """Every chart, reading the model's data frame once for all of them."""
+def Charts(model, version: int | None = None, market: solara.Reactive[str] | None = None):
+    """Every chart, reading the model's data frame once for all of them; with several
+    markets, the picker and the per-market table above them.
+
+    `market` holds the picked market (the page's, so it outlives a switch of tabs).
+    """
     counter = frame_version(version)
+    own = solara.use_reactive(ALL)
+    picked = own if market is None else market
+    series = solara.use_memo(lambda: MarketSeries(model), [model]).update(model)
     frame = data.model_frame(model)
+    shown = (picked.value if picked.value in series.names else ALL) if series.names else None
+    per_market = series.frame(shown) if _picked(shown) else frame
+    MarketPanel(model, series, picked)
     with solara.ColumnsResponsive(default=12, large=6):
         for chart in CHARTS:
-            chart(model, frame=frame, version=counter)
+            f = per_market if chart in PER_MARKET else frame
+            chart(model, frame=f, version=counter, market=shown)

@@ -47,13 +47,20 @@ def model_frame(model, max_points: int = MAX_POINTS) -> pd.DataFrame:
     cols = {c: raw[c] for c in FRAME_COLUMNS if c in raw}
     # The shortest column: a row being collected may have some columns appended already.
     n = min(len(v) for v in cols.values()) if cols else 0
+    idx = thinned(n, max_points)
+    frame = pd.DataFrame({c: np.asarray(v, dtype=float)[idx] for c, v in cols.items()}, index=idx)
+    frame.index.name = "step"
+    return frame
+
+
+def thinned(n: int, max_points: int = MAX_POINTS) -> np.ndarray:
+    """The rows of `n` kept for a chart: every one up to `max_points`, else an even
+    stride of about `max_points` that always keeps the last."""
     idx = np.arange(n)
     if n > max_points:
         stride = math.ceil(n / max_points)
         idx = np.unique(np.append(idx[::stride], n - 1))
-    frame = pd.DataFrame({c: np.asarray(v, dtype=float)[idx] for c, v in cols.items()}, index=idx)
-    frame.index.name = "step"
-    return frame
+    return idx
 
 
 def fund_target(model) -> float:
@@ -68,13 +75,14 @@ def target_base(model) -> tuple[str, str]:
     return "fund_to_oi", "open interest"
 
 
-def leverage_values(model) -> np.ndarray:
-    """Current leverage (notional / equity) of every open position, as `Trader.leverage`.
+def leverage_values(model, ex=None) -> np.ndarray:
+    """Current leverage (notional / equity) of every open position, as `Trader.leverage`,
+    in market `ex` (the first market unless given).
 
     Computed over the position book in one numpy expression; a position with no equity
     left has infinite leverage.
     """
-    ex = model.exchange
+    ex = model.exchange if ex is None else ex
     book = ex.book
     open_ = np.flatnonzero(book.size != 0)
     if open_.size == 0:
@@ -91,22 +99,22 @@ LEVERAGE_BINS = 24
 
 
 def leverage_histogram(
-    model, bins: int = LEVERAGE_BINS, values: np.ndarray | None = None
+    model, bins: int = LEVERAGE_BINS, values: np.ndarray | None = None, ex=None
 ) -> tuple[np.ndarray, np.ndarray]:
     """(edges, counts) of open positions' leverage from 0 up to the liquidation point.
 
     The liquidation point is 1 / maintenance margin (equity below maintenance), so the last
     bar counts the positions at or past it, including those with no equity left.
     """
-    top = liquidation_leverage(model)
+    top = liquidation_leverage(model, ex)
     edges = np.linspace(0.0, top, bins + 1)
-    lev = leverage_values(model) if values is None else values
+    lev = leverage_values(model, ex) if values is None else values
     counts, _ = np.histogram(np.minimum(lev, top), bins=edges)
     return edges, counts
 
 
-def liquidation_leverage(model) -> float:
-    mm = model.exchange.params.maintenance_margin
+def liquidation_leverage(model, ex=None) -> float:
+    mm = (model.exchange if ex is None else ex).params.maintenance_margin
     return 1.0 / mm if mm > 0 else 100.0
 
 

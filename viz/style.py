@@ -72,6 +72,15 @@ CSS = """
 .abm-side .v-card__text { padding: 4px 14px 10px 14px; }
 .abm-echart { min-height: 220px; }
 .abm-term { text-decoration: underline dotted; cursor: help; }
+.abm-markets { margin-bottom: 12px; }
+.abm-market-table { overflow-x: auto; }
+.abm-market-table table { border-collapse: collapse; font-size: 14px; margin: 8px 0 4px 0; }
+.abm-market-table th { text-align: left; font-weight: 600; }
+.abm-market-table td, .abm-market-table th {
+  padding: 2px 12px 2px 0; border-bottom: 1px solid rgba(127, 127, 127, 0.25); white-space: nowrap;
+}
+.abm-market-table tr:last-child td { font-weight: 600; }
+.abm-market-table tr.abm-picked td { color: #1565c0; }
 .abm-compare-fund { font-size: 30px; font-weight: 700; line-height: 1.15; }
 @media (max-width: 600px) {
   .abm-big-value, .abm-state-word { font-size: 26px; }

@@ -305,3 +305,46 @@ def test_the_badge_turns_red_on_the_crashs_first_bad_debt_step(page: Page, app_u
     expect(step_display(page)).to_have_text(f"Step {first}", timeout=LOAD)
     expect(badge).to_have_text("RED", timeout=ACT)
     assert errors == []
+
+
+def test_a_multi_market_preset_picks_a_market_for_its_charts_and_lists_every_market(
+    page: Page, app_url: str
+):
+    errors = open_app(page, app_url)
+    expect(page.locator(".abm-markets")).to_have_count(0)  # one market: no picker, no table
+    pick(page, "Correlated crash in four markets")
+    panel = page.locator(".abm-markets")
+    expect(panel).to_be_visible(timeout=ACT)
+    rows = panel.locator(".abm-market-table tr")
+    expect(rows).to_have_count(6)  # the heading, four markets and the totals
+    expect(rows.last).to_contain_text("All markets")
+    expect(chart(page, "Price · BTC (first market)")).to_have_count(1)
+    for n in range(1, 4):
+        step_button(page).click()
+        expect(step_display(page)).to_have_text(f"Step {n}", timeout=ACT)
+    table = panel.locator(".abm-market-table")
+    before = table.inner_text()
+    panel.get_by_role("button", name="SOL", exact=True).click()
+    expect(chart(page, "Price · SOL")).to_have_count(1, timeout=ACT)
+    expect(chart(page, "Insurance fund · SOL")).to_contain_text("SOL draws on the shared fund")
+    expect(chart(page, "Open interest and the LP vault · SOL")).to_have_count(1)
+    expect(chart(page, "Price · BTC (first market)")).to_have_count(0)
+    expect(panel.locator("tr.abm-picked")).to_contain_text("SOL")
+    step_button(page).click()
+    expect(step_display(page)).to_have_text("Step 4", timeout=ACT)
+    expect(table).not_to_have_text(before, timeout=ACT)  # the table follows the steps
+    panel.get_by_role("button", name="All markets", exact=True).click()
+    expect(chart(page, "Bad debt: who paid (loss waterfall) · all markets")).to_have_count(
+        1, timeout=ACT
+    )
+    panel.get_by_role("button", name="DOGE", exact=True).click()
+    expect(chart(page, "Price · DOGE")).to_have_count(1, timeout=ACT)
+    page.get_by_role("tab", name="Governance").click()
+    page.get_by_role("tab", name="Charts").click()
+    expect(chart(page, "Price · DOGE")).to_have_count(1, timeout=ACT)  # the pick is kept
+    expect(panel.locator(".v-btn--active")).to_have_text("DOGE", timeout=ACT)
+    pick(page, "Flash crash")
+    expect(page.locator(".abm-info")).to_contain_text("Flash crash", timeout=ACT)
+    expect(page.locator(".abm-markets")).to_have_count(0)
+    expect(chart(page, "Price")).to_have_count(1)
+    assert errors == []
