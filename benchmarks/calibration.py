@@ -1,7 +1,8 @@
 """Calibration report: the default market's ordinary-day figures beside real venues' ranges.
 
-`python -m benchmarks.calibration [--quick]` runs the `calm` preset with governance off over
-several seeds and prints each model figure with a seed-to-seed interval (Student t, 95 %,
+`python -m benchmarks.calibration [--quick] [--preset NAME]` runs the default market
+(`ExchangeModel()` without a preset, which is the calibrated `calm`) or a preset, with governance
+off, over several seeds and prints each model figure with a seed-to-seed interval (Student t, 95 %,
 over the per-seed values), the real range and its source (`TARGETS`, which mirrors
 `docs/calibration.md`), and whether the estimate lies inside the range. Every time in the
 figures is simulated time from `market.step_hours`, so they stay right at any step length.
@@ -17,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from abm import ExchangeModel, load_scenario
+from abm import ExchangeModel, Scenario, load_scenario
 from abm.agents import Trader
 from abm.batch import stats
 
@@ -132,15 +133,19 @@ class Settings:
     traders: int = 500
     warmup_hours: float = 168.0
     step_hours: float = 1.0
+    preset: str | None = None
+    """None: the model's defaults."""
 
 
 QUICK = Settings(seeds=2, steps=400, traders=100, warmup_hours=24.0)
 
 
-def model_kwargs(seed: int, n_traders: int, **overrides: Any) -> dict[str, Any]:
-    """`calm` with governance off, its money scaled to `n_traders` as in the benchmarks
-    (the LP capital from `calm`'s own, which its calibration sets)."""
-    kwargs = load_scenario("calm").model_kwargs()
+def model_kwargs(
+    seed: int, n_traders: int, preset: str | None = None, **overrides: Any
+) -> dict[str, Any]:
+    """The default market (or `preset`) with governance off, its money scaled to `n_traders`
+    as in the benchmarks (the LP capital from the market's own, which the calibration sets)."""
+    kwargs = (load_scenario(preset) if preset else Scenario()).model_kwargs()
     lp_capital = kwargs["lps"]["capital"] * n_traders / BASE_TRADERS
     for key, value in default_market_kwargs(n_traders, seed).items():
         kwargs[key] = {**kwargs[key], **value} if isinstance(value, dict) else value
@@ -233,9 +238,9 @@ def figures(model: ExchangeModel, trace: Trace, warmup_hours: float) -> dict[str
 def measure(seed: int, settings: Settings) -> dict[str, float]:
     """One seed's figures, and the leverage effect of the fund-health response on it."""
     steps, traders, warmup = settings.steps, settings.traders, settings.warmup_hours
-    market = {"step_hours": settings.step_hours}
-    row = figures(*simulate(model_kwargs(seed, traders, market=market), steps), warmup)
-    flat = model_kwargs(seed, traders, market=market, traders={"appetite_sensitivity": 0.0})
+    market, preset = {"step_hours": settings.step_hours}, settings.preset
+    row = figures(*simulate(model_kwargs(seed, traders, preset, market=market), steps), warmup)
+    flat = model_kwargs(seed, traders, preset, market=market, traders={"appetite_sensitivity": 0.0})
     without = figures(*simulate(flat, steps), warmup)
     row["leverage_fund_effect"] = row["leverage_median"] / without["leverage_median"]
     for key, figure in FUND_EFFECTS.items():
@@ -271,7 +276,8 @@ def render(table: pd.DataFrame, settings: Settings) -> None:
 
     out = Table(
         title=(
-            f"calm, governance off: {settings.seeds} seeds x {settings.steps} steps "
+            f"{settings.preset or 'default market'}, governance off: "
+            f"{settings.seeds} seeds x {settings.steps} steps "
             f"of {settings.step_hours:g} h, "
             f"{settings.traders} traders, first {settings.warmup_hours:g} h left out; "
             f"interval: {INTERVAL_METHOD}"
@@ -300,6 +306,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--traders", type=int)
     ap.add_argument("--warmup-hours", type=float)
     ap.add_argument("--step-hours", type=float, default=1.0, help="market.step_hours")
+    ap.add_argument("--preset", help="a preset instead of the default market")
     args = ap.parse_args(argv)
     base = QUICK if args.quick else Settings()
     settings = Settings(
@@ -308,6 +315,7 @@ def main(argv: list[str] | None = None) -> None:
         traders=args.traders or base.traders,
         warmup_hours=base.warmup_hours if args.warmup_hours is None else args.warmup_hours,
         step_hours=args.step_hours,
+        preset=args.preset,
     )
     render(report(settings), settings)
 

@@ -14,7 +14,7 @@ BASE_TRADERS = 500
 
 DESCRIPTION = (
     "default model, money scaled by s = n/500: initial_fund 250k·s, treasury 2M·s, "
-    "LP capital 6M·s, market depth 20M·s, liquidator capital 200k·s × 5, "
+    "LP capital 9M·s, market depth 20M·s, liquidator capital 200k·s × 5, "
     "liquidator throughput max(20, 20·s), seed 1"
 )
 
@@ -27,7 +27,7 @@ def default_market_kwargs(n: int, seed: int = 1, **overrides: Any) -> dict[str, 
         "n_traders": n,
         "initial_fund": 250e3 * s,
         "treasury": 2e6 * s,
-        "lps": {"capital": 6e6 * s},
+        "lps": {"capital": 9e6 * s},
         "market": {"depth": 20e6 * s},
         "liquidators": {"capital": 200e3 * s, "throughput": max(20, int(20 * s))},
     }

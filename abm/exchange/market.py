@@ -95,7 +95,8 @@ class MarketParams:
     are per hour, volatility and drift per year."""
 
     initial_price: float = ranged(100.0, "(0, 1e12]")
-    annual_vol: float = ranged(0.8, "[0, 20]")
+    annual_vol: float = ranged(0.5, "[0, 20]")
+    """BTC's realised volatility in 2024-25, about 45-55 % a year (docs/calibration.md)."""
     annual_drift: float = ranged(0.0, "[-10, 10]")
     step_hours: float | None = ranged(None, "(0, 8760]")
     jump_intensity: float = ranged(0.002, "[0, 1]")
