@@ -248,7 +248,7 @@ def _sweep_report(d: Path, overwrite: bool) -> Report:
     incomplete = spec["incomplete"]
     grid = [p for p in spec.get("grid", {}) if p in runs.columns]
     agg = aggregate(runs, grid)
-    market_runs = read_market_runs(d)
+    market_runs = read_market_runs(d, runs)
     markets = aggregate(market_runs, grid, by_market=True) if market_runs is not None else None
     metrics = [m for m in METRICS if m in runs.columns and m != "fund_depleted_step"]
     dest = d / "report"

@@ -151,9 +151,9 @@ def read_runs(out: Path) -> pd.DataFrame:
     return runs.drop_duplicates(list(KEYS), keep="first", ignore_index=True)
 
 
-def read_market_runs(out: Path) -> pd.DataFrame | None:
+def read_market_runs(out: Path, runs: pd.DataFrame | None = None) -> pd.DataFrame | None:
     """Every finished run's per-market rows in a sweep folder, each once (None: the sweep
-    was not per market)."""
+    was not per market); with `runs` (`read_runs(out)`), only the rows of those runs."""
     frames = []
     if (out / "runs_markets.parquet").exists():
         frames.append(pd.read_parquet(out / "runs_markets.parquet"))
@@ -163,7 +163,8 @@ def read_market_runs(out: Path) -> pd.DataFrame | None:
     if not frames:
         return None
     rows = pd.concat(frames, ignore_index=True)
-    return rows.drop_duplicates(list(MARKET_KEYS), keep="first", ignore_index=True)
+    rows = rows.drop_duplicates(list(MARKET_KEYS), keep="first", ignore_index=True)
+    return _in_runs(rows, runs).reset_index(drop=True) if runs is not None else rows
 
 
 def sweep_status(out: Path) -> dict[str, Any]:
@@ -360,7 +361,7 @@ def _run(
     before = 0.0
     if out_path is not None:
         done, before = _prepare(out_path, spec, resume=resume, overwrite=overwrite)
-        done_markets = read_market_runs(out_path) if by_market else None
+        done_markets = read_market_runs(out_path, done) if by_market else None
     finished = set(zip(done["point"].astype(int), done["seed"].astype(int), strict=True))
     todo = [(p, s) for p in range(len(points)) for s in seeds if (p, s) not in finished]
     if runner is None and todo:
@@ -410,7 +411,7 @@ def _run(
     agg = wide(long, list(grid))
     m_runs = m_agg = m_long = None
     if by_market:
-        m_runs, m_agg, m_long = _per_market(done_markets, new_markets, runs, points)
+        m_runs, m_agg, m_long = _per_market(done_markets, new_markets, points)
     elapsed = bar.clock() - clock_start
     if out_path is not None:
         write_parquet(runs, out_path / "runs.parquet")
@@ -441,7 +442,6 @@ def _run(
 def _per_market(
     done: pd.DataFrame | None,
     new: list[dict[str, Any]],
-    runs: pd.DataFrame,
     points: list[dict[str, Any]],
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The per-market runs (those on disk and those just run), in (point, seed) order with
@@ -449,7 +449,7 @@ def _per_market(
     grid = list(points[0]) if points else []
     frames = [df for df in (done, _market_frame(new, points)) if df is not None and len(df)]
     m_runs = pd.concat(frames, ignore_index=True) if frames else _market_frame([], points)
-    m_runs = _in_runs(m_runs, runs).drop_duplicates(list(MARKET_KEYS), ignore_index=True)
+    m_runs = m_runs.drop_duplicates(list(MARKET_KEYS), ignore_index=True)
     m_runs = m_runs.sort_values(list(KEYS), kind="stable").reset_index(drop=True)
     m_long = aggregate_long(m_runs, grid, by_market=True)
     return m_runs, wide(m_long, grid, by_market=True), m_long

@@ -11,7 +11,7 @@ from scipy import stats as sps
 
 from abm.batch import OutputExistsError, aggregate, run_sweep
 from abm.batch.metrics import ADDITIVE_MARKET_METRICS, MARKET_METRICS
-from abm.batch.sweep import MARKET_FILES
+from abm.batch.sweep import MARKET_FILES, read_market_runs, read_runs
 
 MARKETS = ["BTC", "ETH", "SOL", "DOGE"]
 GRID = {"exchange.penalty_rate": [0.01, 0.02]}
@@ -143,8 +143,12 @@ def test_an_interrupted_per_market_sweep_resumes_to_the_same_bytes(tmp_path, arg
             progress=False, **args,
         )  # fmt: skip
     assert len(list((out / "parts").glob("markets-*.parquet"))) == 2
+    # as if killed between a chunk's two files: its markets are written, its runs are not
+    min(f for f in (out / "parts").glob("part-*.parquet")).unlink()
+    finished = read_runs(out)
+    assert len(finished) == 2 and len(read_market_runs(out, finished)) == 2 * 4
     resumed = run_sweep("multi_market_crash", GRID, out=out, resume=True, progress=False, **args)
-    assert resumed.executed == 2 and len(resumed.runs_markets) == 24
+    assert resumed.executed == 4 and len(resumed.runs_markets) == 24
     fresh = run_sweep("multi_market_crash", GRID, out=tmp_path / "fresh", progress=False, **args)
     for name in (*TOTALS, *MARKET_FILES):
         assert (out / name).read_bytes() == (fresh.out / name).read_bytes(), name
