@@ -427,7 +427,8 @@ class ExchangeModel(mesa.Model):
                 )
             ]
         self.exchange = self.exchanges[0]
-        """The first (or only) market: governance and the price columns follow it."""
+        """The first (or only) market: the price columns follow it; governance watches
+        the whole venue (`self.markets`) when there are several."""
         tp.check_markets(int(np.count_nonzero(self._trader_weights)) if entries else 1)
         self.accounts: Accounts | None = None
         """Accounts trading several markets (`traders.markets_per_account` >= 2)."""
@@ -492,7 +493,10 @@ class ExchangeModel(mesa.Model):
             hold = min(1.0, self.exchange.clock.step_hours / self.trader_params.holding_mean)
             self.trader_state.held[:] = self.trader_rng.geometric(hold, n_traders)
         self.governance = Governance(
-            gp, governance_rng, self.exchange, step_hours=self.exchange.clock.step_hours
+            gp,
+            governance_rng,
+            self.markets if self.markets is not None else self.exchange,
+            step_hours=self.exchange.clock.step_hours,
         )
         create_governance_agents(self)
 

@@ -32,6 +32,7 @@ from .ledger import Ledger
 from .market import FlashCrash, MarketParams, Trend, load_price_csv
 from .oracle import OracleParams
 from .params import ExchangeParams, check_range
+from .venue_changes import injection_split, venue_change
 
 FUND_SCOPES = ("shared", "isolated", "shared_capped")
 
@@ -244,6 +245,63 @@ class Markets:
                 }
             )
         return out
+
+    # -- the venue as governance sees it (governance.interfaces.ExchangeLike) ------------
+    @property
+    def params(self) -> ExchangeParams:
+        """The reference (first) market's rules: the values a proposal is stated in."""
+        return self.markets[0].params
+
+    @property
+    def step(self) -> int:
+        return self.markets[0].step
+
+    @property
+    def treasury(self) -> float:
+        return self.ledger.balance(self.treasury_id)
+
+    def fund_health(self) -> FundHealth:
+        return self.health()
+
+    def record(self, kind: str, **data) -> None:
+        """A venue-level event (no `market` field)."""
+        self.events.append({"step": self.step, "kind": kind, **data})
+
+    def set_param(self, name: str, value) -> None:
+        """Apply one governed change to every market: margins scale, the rest is one
+        venue-wide value (`venue_changes.venue_change`); all markets or none."""
+        if name not in ExchangeParams.GOVERNABLE:
+            raise ValueError(
+                f"{name!r} is not governable; governable: {list(ExchangeParams.GOVERNABLE)}"
+            )
+        new = venue_change([(ex.name, ex.params) for ex in self.markets], name, value)
+        for ex, params in zip(self.markets, new, strict=True):
+            old = getattr(ex.params, name)
+            if params != ex.params:
+                ex.params = params
+                ex.record("param_change", name=name, old=old, new=getattr(params, name))
+
+    def inject_from_treasury(self, amount: float) -> float:
+        """Treasury money into the shared fund; with isolated funds, split by each
+        market's gap to its target (`venue_changes.injection_split`)."""
+        amount = min(max(amount, 0.0), self.treasury)
+        if amount <= 0:
+            return 0.0
+        if self.shared_fund is not None:
+            moved = self.ledger.transfer(self.treasury_id, self.shared_fund.id, amount)
+            self.shared_fund.note_inflow("injection", moved)
+            self.record("injection", amount=moved)
+            return moved
+        oi = [ex.open_interest() for ex in self.markets]
+        gaps = [
+            ex.params.fund_target * (ex.tvl() if ex.params.fund_target_basis == "tvl" else o)
+            - ex.fund.balance
+            for ex, o in zip(self.markets, oi, strict=True)
+        ]
+        parts = injection_split(amount, gaps, oi)
+        return float(
+            sum(ex.inject_from_treasury(part) for ex, part in zip(self.markets, parts, strict=True))
+        )
 
     def identity_gaps(self) -> dict[str, float]:
         """Per market, bad debt less what the stages absorbed (zero to rounding)."""

@@ -36,7 +36,8 @@ def governor_in_steps(params: GovernorParams, clock: Clock) -> GovernorParams:
 
 
 class Governance:
-    """Token holders, their network, the governor, and the optional attack, for one exchange.
+    """Token holders, their network, the governor, and the optional attack, for one exchange
+    (or a venue of several markets, watched and changed as a whole).
 
     Holder ids: voters are 0 … n_voters-1, then the treasury, the risk steward (also the
     guardian of the emergency track) and, with the attack on, the attacker.

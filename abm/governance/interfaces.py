@@ -1,6 +1,7 @@
 """What governance needs from the exchange, stated as protocols.
 
-`abm.exchange.Exchange` satisfies them; tests use a small fake. Keeping governance to
+`abm.exchange.Exchange` (one market) and `abm.exchange.markets.Markets` (a venue of
+several, read as a whole) satisfy them; tests use a small fake. Keeping governance to
 this surface means it never reaches into the exchange's internals.
 """
 
