@@ -59,7 +59,9 @@ class MarketSetup:
 
     `beta` loads the price on the common factor; `fund_weight` is this market's share of
     the initial fund when funds are isolated; `fund_cap` is the most a shared fund pays
-    for this market over the run under ``shared_capped``.
+    for this market over the run under ``shared_capped``. `isolated` gives this market a
+    fund of its own (seeded with its `fund_weight` share) inside a venue whose other
+    markets share one: dYdX v4's isolated markets beside its cross markets.
     """
 
     name: str
@@ -69,6 +71,7 @@ class MarketSetup:
     beta: float = 0.0
     fund_weight: float = 1.0
     fund_cap: float = math.inf
+    isolated: bool = False
 
     def __post_init__(self) -> None:
         if not self.name or "/" in self.name or ":" in self.name:
@@ -107,18 +110,22 @@ class Markets:
         self.treasury_id = self.ledger.open(Exchange.TREASURY)
         if treasury_seed:
             self.ledger.deposit(self.treasury_id, treasury_seed, source="treasury_seed")
-        self.shared_fund = None if fund_scope == "isolated" else InsuranceFund(self.ledger)
-        if self.shared_fund is not None and fund_seed:
-            self.shared_fund.seed(fund_seed)
+        own = [fund_scope == "isolated" or s.isolated for s in setups]
+        weights = np.array([s.fund_weight for s in setups])
+        seeds = fund_seed * weights / weights.sum() if weights.sum() > 0 else 0 * weights
+        self.shared_fund = None if all(own) else InsuranceFund(self.ledger)
+        shared_seed = fund_seed if not any(own) else float(seeds[~np.array(own)].sum())
+        if self.shared_fund is not None and shared_seed:
+            self.shared_fund.seed(shared_seed)
         rng = rng or np.random.default_rng()
         factor_rng, *market_rngs = rng.spawn(1 + len(setups))
         self.factor = CommonFactor(factor or FactorParams(), hours.pop(), factor_rng)
-        weights = np.array([s.fund_weight for s in setups])
-        seeds = fund_seed * weights / weights.sum() if weights.sum() > 0 else 0 * weights
         self.markets: list[Exchange] = []
-        for setup, seed, market_rng in zip(setups, seeds.tolist(), market_rngs, strict=True):
+        for setup, seed, alone, market_rng in zip(
+            setups, seeds.tolist(), own, market_rngs, strict=True
+        ):
             params = setup.params
-            if fund_scope == "shared_capped":
+            if fund_scope == "shared_capped" and not alone:
                 cap = min(params.fund_cover_cap_total, setup.fund_cap)
                 params = params.updated(fund_cover_cap_total=cap)
             ex = Exchange(
@@ -126,12 +133,12 @@ class Markets:
                 setup.market,
                 setup.oracle,
                 capacity=capacity,
-                fund_seed=seed if fund_scope == "isolated" else 0.0,
+                fund_seed=seed if alone else 0.0,
                 treasury_seed=0.0,
                 rng=market_rng,
                 ledger=self.ledger,
                 name=setup.name,
-                fund=self.shared_fund.share() if self.shared_fund is not None else None,
+                fund=None if alone else self.shared_fund.share(),
                 treasury_id=self.treasury_id,
                 loading=Loading(self.factor, setup.beta),
             )
@@ -329,6 +336,7 @@ ENTRY_FIELDS = (
     "liquidity",
     "fund_weight",
     "fund_cap",
+    "isolated",
     "market",
     "oracle",
     "exchange",
@@ -369,6 +377,17 @@ def _replaced(obj, changes: dict, where: str):
     return out
 
 
+def _frozen(value):
+    """TOML arrays (tiers, a waterfall) as the tuples `ExchangeParams` holds."""
+    return tuple(_frozen(v) for v in value) if isinstance(value, list) else value
+
+
+def _flag(name: str, value) -> bool:
+    if not isinstance(value, bool | np.bool_):
+        raise ValueError(f"{name} must be true or false, got {value!r}")
+    return bool(value)
+
+
 def setups_from(
     entries: Sequence[dict],
     exchange: ExchangeParams,
@@ -395,7 +414,8 @@ def setups_from(
             im, mm, cap = TIERS[tier]
             margins = {"initial_margin": im, "maintenance_margin": mm}
         try:
-            params = exchange.updated(**{**margins, **entry.get("exchange", {})})
+            own = {k: _frozen(v) for k, v in entry.get("exchange", {}).items()}
+            params = exchange.updated(**{**margins, **own})
         except ValueError as exc:
             raise ValueError(f"{where}.exchange: {exc}") from None
         for key in ("beta", "fund_weight", "fund_cap", "weight", "liquidity"):
@@ -411,6 +431,7 @@ def setups_from(
                 beta=float(entry.get("beta", 0.0)),
                 fund_weight=float(entry.get("fund_weight", 1.0)),
                 fund_cap=float(entry.get("fund_cap", cap)),
+                isolated=_flag(f"{where}.isolated", entry.get("isolated", False)),
             )
         except ValueError as exc:
             if str(exc).startswith(where):

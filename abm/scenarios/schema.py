@@ -349,6 +349,7 @@ class MarketEntry(BaseModel):
     liquidity: Annotated[float, _ranged("liquidity", 0.0, 1e12)] = 1.0
     fund_weight: Annotated[float, _ranged("fund_weight", 0.0, 1e12)] = 1.0
     fund_cap: Annotated[float, _ranged("fund_cap", 0.0, float("inf"))] | None = None
+    isolated: bool | None = None
     market: dict[str, Any] = Field(default_factory=dict)
     oracle: dict[str, Any] = Field(default_factory=dict)
     exchange: dict[str, Any] = Field(default_factory=dict)

@@ -21,7 +21,13 @@ HALVED = (FlashCrash(start=0, drop=0.5, duration=1, recovery=0.0),)
 
 
 def venue(
-    open_venue, scope, *, alt_cap=float("inf"), alt_fund_weight=1.0, waterfall=("insurance_fund",)
+    open_venue,
+    scope,
+    *,
+    alt_cap=float("inf"),
+    alt_fund_weight=1.0,
+    waterfall=("insurance_fund",),
+    alt_isolated=False,
 ):
     """BTC stays at 100; ALT halves in the first step. 1,000 in the fund(s)."""
     params = ExchangeParams(**RULES, waterfall=waterfall)
@@ -34,6 +40,7 @@ def venue(
             OracleParams(),
             fund_weight=alt_fund_weight,
             fund_cap=alt_cap,
+            isolated=alt_isolated,
         ),
     ]
     return open_venue(setups, capacity=4, fund_seed=1_000.0, fund_scope=scope)
@@ -89,6 +96,22 @@ def test_isolated_funds_never_pay_another_markets_loss(open_venue):
     assert v["ALT"].stats.fund_covered == 0.0
     assert v["ALT"].stats.lp_loss == pytest.approx(400.0)
     assert v.fund_balance() == 1_000.0
+
+
+def test_an_isolated_market_beside_shared_ones_pays_from_its_own_fund(open_venue):
+    # dYdX v4: cross markets on the main fund, an isolated market on a fund of its own
+    v = venue(open_venue, "shared", alt_isolated=True, alt_fund_weight=1.0)
+    assert v["BTC"].fund.balance == v["ALT"].fund.balance == 500.0  # the seed by weight
+    assert v["BTC"].fund.id != v["ALT"].fund.id and len(v.fund_ids()) == 2
+    crash(v)
+    assert v["ALT"].stats.fund_covered == pytest.approx(400.0)
+    assert v["ALT"].fund.balance == pytest.approx(100.0)
+    assert v["BTC"].fund.balance == 500.0
+    assert v.fund_balance() == pytest.approx(600.0)
+    # a treasury injection goes to the shared fund
+    v.ledger.deposit(v.treasury_id, 50.0, source="treasury_seed")
+    assert v.inject_from_treasury(50.0) == 50.0
+    assert (v["BTC"].fund.balance, v["ALT"].fund.balance) == (550.0, pytest.approx(100.0))
 
 
 def test_isolated_funds_split_the_seed_by_weight(open_venue):
