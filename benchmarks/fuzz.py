@@ -23,6 +23,7 @@ derandomised examples) and `fuzz-long` (this command). A failure is recorded wit
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import re
@@ -48,6 +49,18 @@ from abm.scenarios import preset_names
 
 PRESETS = tuple(name for name in preset_names() if name != "replay")
 """Presets a configuration starts from (`replay` needs a price file)."""
+
+ACCOUNT_FIELDS = ("traders.markets_per_account", "traders.margin", "traders.cross_share")
+"""Fields that mean something only on a venue of several markets."""
+
+
+@functools.cache
+def multi_market_presets() -> tuple[str, ...]:
+    """The presets with several markets, where the account fields are drawn."""
+    from abm.scenarios import load_scenario
+
+    return tuple(name for name in PRESETS if len(load_scenario(name).markets or []) > 1)
+
 
 IDENTITY_TOL = 1e-9
 """Absolute tolerance of the waterfall identity in the exact counters, in quote units."""
@@ -187,10 +200,14 @@ def _literal(value: Any) -> str:
 @st.composite
 def configs(draw, max_steps: int = 400, space: Mapping[str, Range] = SPACE) -> Config:
     """A preset, a seed, a number of steps and up to `MAX_OVERRIDES` drawn fields."""
-    preset = draw(st.sampled_from(PRESETS))
     fields = draw(st.lists(st.sampled_from(sorted(space)), max_size=MAX_OVERRIDES, unique=True))
+    accounts = any(f in ACCOUNT_FIELDS for f in fields)
+    preset = draw(st.sampled_from(multi_market_presets() if accounts else PRESETS))
     overrides = dict(LIGHT)
     overrides.update({f: draw(space[f].strategy(), label=f) for f in fields})
+    if overrides.get("traders.margin") == "cross" and "traders.markets_per_account" not in fields:
+        # cross margin needs an account in several markets: draw how many, from two
+        overrides["traders.markets_per_account"] = draw(st.integers(2, 3), label="markets")
     seed = draw(st.integers(0, 2**32 - 1))
     steps = draw(st.integers(1, max_steps))
     return Config(preset, overrides, seed, steps)

@@ -76,3 +76,34 @@ def test_corners_the_suite_once_left_out_run_with_every_invariant(preset, overri
     run_config(Config(preset, {**traders, **overrides}, seed=5, steps=150), tally)
     assert tally.steps > 0
     assert tally.failed_runs == 0, tally.failures
+
+
+def test_account_settings_are_drawn_on_venues_of_several_markets_and_cross_gets_two():
+    from hypothesis import HealthCheck, given, settings
+
+    from abm.scenarios import load_scenario
+    from benchmarks.fuzz import ACCOUNT_FIELDS, configs, multi_market_presets
+
+    multi = multi_market_presets()
+    assert {"multi_market_crash", "long_tail_squeeze", "cross_margin_crash"} <= set(multi)
+    assert all(len(load_scenario(name).markets) > 1 for name in multi)
+    assert "calm" not in multi
+    seen = []
+
+    @settings(
+        max_examples=300,
+        database=None,
+        deadline=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(configs())
+    def check(config):
+        if any(f in config.overrides for f in ACCOUNT_FIELDS):
+            assert config.preset in multi
+            seen.append(config)
+        if config.overrides.get("traders.margin") == "cross":
+            assert config.overrides["traders.markets_per_account"] >= 2
+
+    check()
+    assert any(c.overrides.get("traders.margin") == "cross" for c in seen)

@@ -37,6 +37,26 @@ SERVER_START_TIMEOUT = 90.0
 
 
 @pytest.fixture
+def close_renders(monkeypatch):
+    """Close every render context a test opens: a live one keeps redrawing on later
+    tests' `force_update()` calls (Mesa's update_counter is shared outside a kernel)."""
+    import solara
+
+    opened = []
+    real = solara.render
+
+    def render(*args, **kwargs):
+        box, rc = real(*args, **kwargs)
+        opened.append(rc)
+        return box, rc
+
+    monkeypatch.setattr(solara, "render", render)
+    yield
+    for rc in opened:
+        rc.close()
+
+
+@pytest.fixture
 def fresh_model() -> ExchangeModel:
     """A small model at step 0 (no governance, to keep it quick)."""
     return ExchangeModel(rng=3, n_traders=120, governance_enabled=False)

@@ -37,23 +37,7 @@ from viz.markup import md_html
 from viz.runner import SPEEDS, Player
 from viz.text import INFO_SECTIONS
 
-
-@pytest.fixture(autouse=True)
-def _close_renders(monkeypatch):
-    """Close every render context a test opens: a live one keeps redrawing on later
-    tests' `force_update()` calls (Mesa's update_counter is shared outside a kernel)."""
-    opened = []
-    real = solara.render
-
-    def render(*args, **kwargs):
-        box, rc = real(*args, **kwargs)
-        opened.append(rc)
-        return box, rc
-
-    monkeypatch.setattr(solara, "render", render)
-    yield
-    for rc in opened:
-        rc.close()
+pytestmark = pytest.mark.usefixtures("close_renders")
 
 
 # -- helpers ----------------------------------------------------------------------------

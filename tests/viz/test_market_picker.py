@@ -17,22 +17,7 @@ from viz import charts, data, markets, presets
 from viz.charts import CHARTS, Charts
 from viz.markets import ALL, MarketSeries
 
-
-@pytest.fixture(autouse=True)
-def _close_renders(monkeypatch):
-    """Close every render context a test opens (see test_components.py)."""
-    opened = []
-    real = solara.render
-
-    def render(*args, **kwargs):
-        box, rc = real(*args, **kwargs)
-        opened.append(rc)
-        return box, rc
-
-    monkeypatch.setattr(solara, "render", render)
-    yield
-    for rc in opened:
-        rc.close()
+pytestmark = pytest.mark.usefixtures("close_renders")
 
 
 @pytest.fixture(scope="module")
