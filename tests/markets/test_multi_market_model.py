@@ -70,6 +70,9 @@ def test_the_long_tail_squeeze_holds_its_identities_under_every_scope(scope):
     last = model.market_frame().groupby("market").last()
     jelly, btc = last.loc["JELLY"], last.loc["BTC"]
     assert jelly["bad_debt"] > 0
+    # the squeeze is scripted at x4; liquidation flow must not run the price away on top
+    frame = model.market_frame()
+    assert frame.loc[frame["market"] == "JELLY", "price"].max() < 10 * 0.05
     if scope == "isolated":
         assert btc["fund_balance"] != jelly["fund_balance"]
         assert btc["fund_paid"] == pytest.approx(btc["fund_covered"], rel=1e-12)
