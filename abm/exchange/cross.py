@@ -71,6 +71,7 @@ class CrossMargin:
             ex.settle(np.array([slot]))
         margin_ids = np.array([ex.book.margin_id(slot) for ex in venue])
         done = []
+        unfilled = np.zeros(len(venue), dtype=bool)
         while True:
             need = np.array(
                 [
@@ -85,13 +86,20 @@ class CrossMargin:
             )
             if need.sum() <= 0 or value >= need.sum():
                 return done
-            m = int(np.argmax(need))
+            if (need[~unfilled] <= 0).all():
+                # nothing left that a market will fill now (a book path fills only within
+                # its price bound): the account waits for the next step, as an isolated
+                # position its market cannot fill does
+                return done
+            m = int(np.argmax(np.where(unfilled, -np.inf, need)))
             ex = venue[m]
             others = np.delete(margin_ids, m)
             ledger.collect(others, int(margin_ids[m]), ledger.balances_of(others))
             wallet = ex.book.wallet_id(slot)
             before = ledger.balance(wallet)
-            closed = ex.liquidate_many(np.array([slot]), None, force=True)
+            health = max(value, 0.0) / need.sum()
+            closed = ex.liquidate_many(np.array([slot]), None, force=True, health=health)
+            unfilled[m] = not closed
             done += [(ex.name, c) for c in closed]
             back = ledger.balance(wallet) - before
             rest = need.copy()

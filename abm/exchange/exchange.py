@@ -624,7 +624,13 @@ class Exchange:
 
     # -- liquidations -------------------------------------------------------------------
     def _plan(
-        self, slots: np.ndarray, *, engine: bool, cap=1.0, whole: bool = False
+        self,
+        slots: np.ndarray,
+        *,
+        engine: bool,
+        cap=1.0,
+        whole: bool = False,
+        health: float | None = None,
     ) -> liquidation.Plan:
         book = self.book
         return liquidation.plan(
@@ -638,6 +644,7 @@ class Exchange:
             engine=engine,
             cap=cap,
             whole=whole,
+            health=health,
         )
 
     def liquidation_queue(self) -> LiquidationQueue:
@@ -689,6 +696,7 @@ class Exchange:
         cap: float | np.ndarray = 1.0,
         *,
         force: bool = False,
+        health: float | None = None,
     ) -> list[Liquidation]:
         """Liquidate distinct positions below maintenance under the configured path.
 
@@ -696,7 +704,7 @@ class Exchange:
         `cap` limits the fraction each closes (a bot's slice). Slots no longer below
         maintenance are skipped; a shortfall waits for the waterfall. With `force`, whole
         positions are closed whatever their own margin (a cross account below its
-        maintenance, cross.py).
+        maintenance, cross.py), priced by the account's `health` where the path reads it.
         """
         book, p, mark = self.book, self.params, self.mark
         slots = _distinct(np.asarray(slots, dtype=np.int64), "liquidate_many")
@@ -709,7 +717,7 @@ class Exchange:
         if not below.any():
             return []
         slots, size, margin, entry, cap = (a[below] for a in (slots, size, margin, entry, cap))
-        plan = self._plan(slots, engine=liquidator is None, cap=cap, whole=force)
+        plan = self._plan(slots, engine=liquidator is None, cap=cap, whole=force, health=health)
         live = plan.fraction > 0
         if not live.all():
             slots, size, margin, entry = (a[live] for a in (slots, size, margin, entry))

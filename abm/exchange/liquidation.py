@@ -107,13 +107,16 @@ def plan(
     engine: bool = False,
     cap: np.ndarray | float = 1.0,
     whole: bool = False,
+    health: float | None = None,
 ) -> Plan:
     """The liquidation of positions below maintenance under `params.liquidation_path`.
 
     `engine` marks a liquidation by the protocol's engine rather than a bot (the
     liquidator's share of a penalty then goes to the fund, and no keeper fee is paid).
     `cap` limits the fraction closed (a bot with too little capital takes a slice);
-    `whole` closes whole positions (no partial liquidation, no slices).
+    `whole` closes whole positions (no partial liquidation, no slices). `health` is the
+    account's collateral over its maintenance (cross margin): dYdX v4's fillable price
+    reads the subaccount's total net collateral and maintenance, not one position's.
     """
     p = params
     path = p.liquidation_path
@@ -132,7 +135,7 @@ def plan(
         takeover = eq < p.backstop_ratio * mm_req
         frac = np.where(takeover, 1.0, frac)
     if path == "book":
-        limit = book_fill_limit(eq, mm_req, p, depth)
+        limit = book_fill_limit(eq if health is None else health * mm_req, mm_req, p, depth)
         with np.errstate(divide="ignore", invalid="ignore"):
             fill = np.where(n > 0, np.minimum(frac, limit / n), 0.0)
         takeover = (eq <= 0) & (fill < frac)

@@ -101,3 +101,42 @@ def test_a_winner_offsets_a_loser_so_the_account_is_liquidated_later(open_venue)
     assert v["ALT"].book.size[0] == -10.0 and v["BTC"].book.size[0] == 10.0
     assert cross.values()[0] == pytest.approx(200.0)
     assert cross.below().size == 0
+
+
+def book_venue(open_venue, **rules):
+    """The three markets of `venue` on dYdX's book path, with slippage so that a fill has
+    a price bound; ETH falls 10 % in the first step."""
+    book = ExchangeParams(**{**ROUND, "liquidation_path": "book", "slippage": 0.1, **rules})
+    shocks = (FlashCrash(start=0, drop=0.10, duration=1, recovery=0.0),)
+    setups = [
+        MarketSetup("BTC", book, MarketParams(**STILL), OracleParams(), beta=0.0),
+        MarketSetup("ETH", book, MarketParams(**STILL, shocks=shocks), OracleParams(), beta=0.0),
+        MarketSetup("ALT", book, MarketParams(**STILL), OracleParams(), beta=0.0),
+    ]
+    return open_venue(setups, capacity=2, fund_seed=0.0)
+
+
+def test_on_the_book_path_a_cross_close_is_bounded_by_the_accounts_health(open_venue):
+    # Account value 150 against 210 of maintenance: health 5/7. Backed by all 450 of
+    # collateral, ETH alone would read healthy (150 / 135), so a bound from the position's
+    # own health would fill nothing; dYdX's fillable price reads the subaccount's.
+    v = book_venue(open_venue)
+    three_longs(v)
+    opened = [v[m].book.size[0] for m in ("BTC", "ALT")]
+    cross = CrossMargin(v, [0])
+    done = step(v, cross)
+    assert [m for m, _ in done] == ["ETH"]
+    assert v["ETH"].book.size[0] == 0.0
+    assert [v[m].book.size[0] for m in ("BTC", "ALT")] == opened
+    assert cross.below().size == 0
+
+
+def test_a_cross_account_no_market_will_fill_waits_for_the_next_step(open_venue):
+    # fill_spread_mult 0: the book path's price bound is the spread, so nothing fills
+    v = book_venue(open_venue, fill_spread_mult=0.0)
+    three_longs(v)
+    opened = [v[m].book.size[0] for m in ("BTC", "ETH", "ALT")]
+    cross = CrossMargin(v, [0])
+    assert step(v, cross) == []
+    assert cross.below().tolist() == [0]
+    assert [v[m].book.size[0] for m in ("BTC", "ETH", "ALT")] == opened
