@@ -320,7 +320,7 @@ def FundChart(model, frame: pd.DataFrame | None = None, version: int | None = No
         )
     else:
         last, columns = f.iloc[-1], MARKET_FUND_COLUMNS
-        whose = "its own fund" if model.markets.fund_scope == "isolated" else "the shared fund"
+        whose = "its own fund" if model.markets.has_own_fund(market) else "the shared fund"
         caption = (
             f"{market} draws on {whose}: balance {data.money(last['insurance_fund'])} · "
             f"{market}'s penalties and fees put in {data.money(last['fund_inflow'])} · it "

@@ -161,15 +161,23 @@ def market_table(series: MarketSeries, fund_balance: float) -> list[MarketRow]:
     return [*rows, total]
 
 
+def own_funds(model) -> list[str]:
+    """The markets that keep a fund of their own (every one when funds are isolated)."""
+    venue = model.markets
+    return [name for name in venue.names if venue.has_own_fund(name)]
+
+
 def scope_words(model) -> str:
     """What the markets' fund scope means, for the table's caption."""
-    scope = model.markets.fund_scope
-    if scope == "isolated":
+    venue, own = model.markets, own_funds(model)
+    if venue.shared_fund is None:
         return "Each market has its own insurance fund and it pays only that market's bad debt."
-    shared = f"One shared insurance fund ({data.money(model.markets.fund_balance())} now)"
-    if scope == "shared_capped":
-        return f"{shared} backs every market, each up to its cap over the run."
-    return f"{shared} backs every market."
+    fund = venue.ledger.balance(venue.shared_fund.id)
+    shared = f"One shared insurance fund ({data.money(fund)} now)"
+    backs = "backs every other market" if own else "backs every market"
+    cap = ", each up to its cap over the run" if venue.fund_scope == "shared_capped" else ""
+    alone = f" {', '.join(own)} keeps a fund of its own and it pays only for itself." if own else ""
+    return f"{shared} {backs}{cap}.{alone}"
 
 
 def table_html(rows: list[MarketRow], picked: str, own_funds: bool) -> str:
@@ -199,7 +207,6 @@ def MarketPanel(model, series: MarketSeries, market: solara.Reactive[str]):
     if not series.names:
         return
     picked = market.value if market.value in series.names else ALL
-    own_funds = model.markets.fund_scope == "isolated"
     fund = float(model.markets.fund_balance())
     with solara.Card("Markets", classes=["abm-markets"]):
         solara.HTML(
@@ -212,7 +219,7 @@ def MarketPanel(model, series: MarketSeries, market: solara.Reactive[str]):
         )
         solara.HTML(
             tag="div",
-            unsafe_innerHTML=table_html(market_table(series, fund), picked, own_funds),
+            unsafe_innerHTML=table_html(market_table(series, fund), picked, bool(own_funds(model))),
             classes=["abm-market-table"],
         )
         solara.Text(
@@ -223,13 +230,12 @@ def MarketPanel(model, series: MarketSeries, market: solara.Reactive[str]):
 
 
 def fund_seed(model, market: str | None) -> float:
-    """What the fund the chart shows started with: the shared fund's seed, or with
-    isolated funds the picked market's (all of them together under "All markets")."""
+    """What the fund the chart shows started with: the picked market's own fund's seed,
+    or the shared fund's (every fund's together under "All markets")."""
     venue = model.markets
     if venue is None:
         return float(model.exchange.fund.inflows.get("seed", 0.0))
-    if venue.shared_fund is not None:
-        return float(venue.shared_fund.inflows["seed"])
+    shared = float(venue.shared_fund.inflows["seed"]) if venue.shared_fund is not None else 0.0
     if market in (None, ALL):
-        return float(sum(ex.fund.inflows["seed"] for ex in venue))
-    return float(venue[market].fund.inflows["seed"])
+        return shared + sum(float(venue[n].fund.inflows["seed"]) for n in own_funds(model))
+    return float(venue[market].fund.inflows["seed"]) if venue.has_own_fund(market) else shared

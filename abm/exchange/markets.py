@@ -181,6 +181,11 @@ class Markets:
     def fund_balance(self) -> float:
         return float(sum(self.ledger.balance(i) for i in self.fund_ids()))
 
+    def has_own_fund(self, key: int | str) -> bool:
+        """Whether a market keeps a fund of its own (isolated scope, or `isolated = true`
+        beside a shared fund) rather than drawing on the shared one."""
+        return self.shared_fund is None or self[key].fund.id != self.shared_fund.id
+
     def open_interest(self) -> float:
         return float(sum(ex.open_interest() for ex in self.markets))
 

@@ -142,6 +142,19 @@ def test_isolated_funds_show_each_markets_own_fund_and_seed(isolated):
     assert "own insurance fund" in markets.scope_words(isolated)
 
 
+def test_a_market_with_its_own_fund_beside_a_shared_one_shows_its_own():
+    # dYdX v4: BTC and ETH share the main fund, ALT (isolated = true) has its tenth
+    m = presets.build("venue_dydx_v4", governance_enabled=False)
+    seed = m.settings["initial_fund"]
+    assert markets.own_funds(m) == ["ALT"]
+    assert markets.fund_seed(m, "ALT") == pytest.approx(0.1 * seed)
+    assert markets.fund_seed(m, "BTC") == pytest.approx(0.9 * seed)
+    assert markets.fund_seed(m, ALL) == pytest.approx(seed)
+    words = markets.scope_words(m)
+    assert "backs every other market" in words
+    assert "ALT keeps a fund of its own" in words
+
+
 def test_a_single_market_has_no_market_series(fresh_model):
     assert markets.market_names(fresh_model) == []
     assert MarketSeries(fresh_model).update(fresh_model).names == []
