@@ -139,32 +139,34 @@ def run_chunk(chunk: Sequence[tuple]) -> list[dict[str, Any]]:
 def read_runs(out: Path) -> pd.DataFrame:
     """Every finished run in a sweep folder, each once: `runs.parquet` and the parts
     (a sweep killed after writing `runs.parquet` may still hold the parts it merged)."""
+    runs = _merged_and_parts(out, "runs.parquet", "part-*.parquet", KEYS)
+    return pd.DataFrame(columns=list(KEYS)) if runs is None else runs
+
+
+def _merged_and_parts(
+    out: Path, merged: str, parts: str, keys: Sequence[str]
+) -> pd.DataFrame | None:
+    """The merged table `merged` and every part file matching `parts`, each row once by
+    `keys` (None: neither is on disk)."""
     frames = []
-    if (out / "runs.parquet").exists():
-        frames.append(pd.read_parquet(out / "runs.parquet"))
-    parts = out / "parts"
-    if parts.is_dir():
-        frames.extend(pd.read_parquet(p) for p in sorted(parts.glob("part-*.parquet")))
+    if (out / merged).exists():
+        frames.append(pd.read_parquet(out / merged))
+    folder = out / "parts"
+    if folder.is_dir():
+        frames.extend(pd.read_parquet(p) for p in sorted(folder.glob(parts)))
     if not frames:
-        return pd.DataFrame(columns=list(KEYS))
-    runs = pd.concat(frames, ignore_index=True)
-    return runs.drop_duplicates(list(KEYS), keep="first", ignore_index=True)
+        return None
+    rows = pd.concat(frames, ignore_index=True)
+    return rows.drop_duplicates(list(keys), keep="first", ignore_index=True)
 
 
 def read_market_runs(out: Path, runs: pd.DataFrame | None = None) -> pd.DataFrame | None:
     """Every finished run's per-market rows in a sweep folder, each once (None: the sweep
     was not per market); with `runs` (`read_runs(out)`), only the rows of those runs."""
-    frames = []
-    if (out / "runs_markets.parquet").exists():
-        frames.append(pd.read_parquet(out / "runs_markets.parquet"))
-    parts = out / "parts"
-    if parts.is_dir():
-        frames.extend(pd.read_parquet(p) for p in sorted(parts.glob("markets-*.parquet")))
-    if not frames:
-        return None
-    rows = pd.concat(frames, ignore_index=True)
-    rows = rows.drop_duplicates(list(MARKET_KEYS), keep="first", ignore_index=True)
-    return _in_runs(rows, runs).reset_index(drop=True) if runs is not None else rows
+    rows = _merged_and_parts(out, "runs_markets.parquet", "markets-*.parquet", MARKET_KEYS)
+    if rows is None or runs is None:
+        return rows
+    return _in_runs(rows, runs).reset_index(drop=True)
 
 
 def sweep_status(out: Path) -> dict[str, Any]:
@@ -219,11 +221,8 @@ def _market_frame(rows: list[dict[str, Any]], points: list[dict[str, Any]]) -> p
 def _in_runs(markets: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
     """The per-market rows of runs that `runs` holds (a kill between the two part files
     may leave a chunk's per-market rows without its runs: those runs run again)."""
-    keys = set(zip(runs["point"].astype(int), runs["seed"].astype(int), strict=True))
-    have = [
-        (p, s) in keys
-        for p, s in zip(markets["point"].astype(int), markets["seed"].astype(int), strict=True)
-    ]
+    finished = pd.MultiIndex.from_frame(runs[list(KEYS)].astype(int))
+    have = pd.MultiIndex.from_frame(markets[list(KEYS)].astype(int)).isin(finished)
     return markets[have]
 
 
