@@ -1,8 +1,8 @@
 """Cross margin by hand: an account's positions in several markets share its collateral."""
 
 import pytest
-from test_markets import RULES as ROUND
-from test_markets import STILL
+from frictionless import RULES as ROUND
+from frictionless import STILL
 
 from abm.exchange import ExchangeParams, FlashCrash, MarketParams, OracleParams, Trend
 from abm.exchange.cross import CrossMargin

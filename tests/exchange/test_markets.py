@@ -2,21 +2,11 @@
 
 import numpy as np
 import pytest
+from frictionless import RULES, STILL
 
 from abm.exchange import ExchangeParams, FlashCrash, MarketParams, OracleParams
 from abm.exchange.markets import Markets, MarketSetup, setups_from
 
-RULES = dict(
-    initial_margin=0.1,
-    maintenance_margin=0.05,
-    penalty_rate=0.0,
-    half_spread=0.0,
-    slippage=0.0,
-    partial_liquidation=False,
-    taker_fee=0.0,
-    borrow_rate=0.0,
-)
-STILL = dict(annual_vol=0.0, jump_intensity=0.0, impact=0.0)
 HALVED = (FlashCrash(start=0, drop=0.5, duration=1, recovery=0.0),)
 
 

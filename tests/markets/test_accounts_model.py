@@ -4,21 +4,12 @@ constructed cases by hand, money and the waterfall every step, determinism, refu
 import numpy as np
 import pandas as pd
 import pytest
+from frictionless import RULES as ROUND
+from frictionless import STILL
 
 from abm import ExchangeModel
 from abm.scenarios import ScenarioError, load_scenario
 
-ROUND = dict(
-    initial_margin=0.1,
-    maintenance_margin=0.05,
-    penalty_rate=0.0,
-    half_spread=0.0,
-    slippage=0.0,
-    partial_liquidation=False,
-    taker_fee=0.0,
-    borrow_rate=0.0,
-)
-STILL = dict(annual_vol=0.0, jump_intensity=0.0, impact=0.0)
 STAGES = ("fund_covered", "lp_loss", "adl_covered", "socialized_loss", "unresolved_bad_debt")
 
 
