@@ -6,7 +6,10 @@ collateral plus the unrealised PnL of all its positions, and it is liquidatable 
 value is below the sum of its positions' maintenance margins. It is then liquidated
 position by position, the largest maintenance requirement (the largest risk) first, until
 the account is back above the maintenance of what remains, as Deribit's cross margin
-closes "until equity is higher than maintenance margin" (docs, Cross Margin).
+closes "until equity is higher than maintenance margin" (docs, Cross Margin). Each
+market closes what it will of the account once per pass, as dYdX v4's engine takes a
+subaccount's position once per block: on the book path the fill is bounded by the
+account's health, and what is left waits for the next step.
 
 A position being closed is backed by the account's whole collateral (its other margins
 move to it first), so a winner's margin pays a loser's loss before the fund does; what
@@ -71,7 +74,7 @@ class CrossMargin:
             ex.settle(np.array([slot]))
         margin_ids = np.array([ex.book.margin_id(slot) for ex in venue])
         done = []
-        unfilled = np.zeros(len(venue), dtype=bool)
+        tried = np.zeros(len(venue), dtype=bool)
         while True:
             need = np.array(
                 [
@@ -86,12 +89,12 @@ class CrossMargin:
             )
             if need.sum() <= 0 or value >= need.sum():
                 return done
-            if (need[~unfilled] <= 0).all():
-                # nothing left that a market will fill now (a book path fills only within
-                # its price bound): the account waits for the next step, as an isolated
-                # position its market cannot fill does
+            if (need[~tried] <= 0).all():
+                # each market closes what it will once per pass, as dYdX's engine takes a
+                # position once per block: a book path fills only within its price bound,
+                # and the rest waits for the next step, as an isolated position does
                 return done
-            m = int(np.argmax(np.where(unfilled, -np.inf, need)))
+            m = int(np.argmax(np.where(tried, -np.inf, need)))
             ex = venue[m]
             others = np.delete(margin_ids, m)
             ledger.collect(others, int(margin_ids[m]), ledger.balances_of(others))
@@ -99,7 +102,7 @@ class CrossMargin:
             before = ledger.balance(wallet)
             health = max(value, 0.0) / need.sum()
             closed = ex.liquidate_many(np.array([slot]), None, force=True, health=health)
-            unfilled[m] = not closed
+            tried[m] = True
             done += [(ex.name, c) for c in closed]
             back = ledger.balance(wallet) - before
             rest = need.copy()

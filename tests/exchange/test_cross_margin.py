@@ -1,5 +1,7 @@
 """Cross margin by hand: an account's positions in several markets share its collateral."""
 
+from dataclasses import replace
+
 import pytest
 from frictionless import RULES as ROUND
 from frictionless import STILL
@@ -108,10 +110,11 @@ def book_venue(open_venue, **rules):
     a price bound; ETH falls 10 % in the first step."""
     book = ExchangeParams(**{**ROUND, "liquidation_path": "book", "slippage": 0.1, **rules})
     shocks = (FlashCrash(start=0, drop=0.10, duration=1, recovery=0.0),)
+    market = MarketParams(**STILL)
     setups = [
-        MarketSetup("BTC", book, MarketParams(**STILL), OracleParams(), beta=0.0),
-        MarketSetup("ETH", book, MarketParams(**STILL, shocks=shocks), OracleParams(), beta=0.0),
-        MarketSetup("ALT", book, MarketParams(**STILL), OracleParams(), beta=0.0),
+        MarketSetup("BTC", book, market, OracleParams(), beta=0.0),
+        MarketSetup("ETH", book, replace(market, shocks=shocks), OracleParams(), beta=0.0),
+        MarketSetup("ALT", book, market, OracleParams(), beta=0.0),
     ]
     return open_venue(setups, capacity=2, fund_seed=0.0)
 
@@ -140,3 +143,17 @@ def test_a_cross_account_no_market_will_fill_waits_for_the_next_step(open_venue)
     assert step(v, cross) == []
     assert cross.below().tolist() == [0]
     assert [v[m].book.size[0] for m in ("BTC", "ETH", "ALT")] == opened
+
+
+def test_a_tight_price_bound_fills_part_of_a_cross_position_once_and_the_rest_waits(open_venue):
+    # a tight price bound (fill_spread_mult 0.05): the account's health lets ETH fill only
+    # part of the position, once; the account is still below maintenance, and the engine
+    # leaves the rest to the next step instead of nibbling at ETH again within this one
+    v = book_venue(open_venue, fill_spread_mult=0.05)
+    three_longs(v)
+    cross = CrossMargin(v, [0])
+    done = step(v, cross)
+    eth = [x for m, x in done if m == "ETH"]
+    assert len(eth) == 1
+    assert eth[0].partial
+    assert v["ETH"].book.size[0] > 0
