@@ -31,6 +31,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -307,8 +308,34 @@ def build(config: Config):
     return ExchangeModel(preset=sc, rng=config.seed)
 
 
-def run_config(config: Config, tally: Tally) -> None:
-    """Run one configuration, checking after every step; a failure is tallied, not raised."""
+class Stalled(InvariantError):
+    """A step ran past the stall limit: a loop that does not end is a failure too."""
+
+
+@contextmanager
+def stall_limit(seconds: float | None):
+    """Raise `Stalled` in the main thread if the block runs longer than `seconds` of wall
+    time (None: no limit). The limit is many orders above a step's milliseconds, so it
+    marks a loop that does not end, not a slow machine."""
+    if not seconds:
+        yield
+        return
+
+    def alarm(signum, frame):
+        raise Stalled("stall", f"a step ran over {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def run_config(config: Config, tally: Tally, stall_seconds: float | None = None) -> None:
+    """Run one configuration, checking after every step; a failure is tallied, not raised.
+    With `stall_seconds`, a step that runs longer is tallied as a `stall` failure."""
     from abm import ScenarioError
 
     step = 0
@@ -327,7 +354,8 @@ def run_config(config: Config, tally: Tally) -> None:
         tally.checks += len(INVARIANTS)
         while step < config.steps:
             step += 1
-            model.step()
+            with stall_limit(stall_seconds):
+                model.step()
             tally.steps += 1
             check_step(model)
             tally.checks += len(INVARIANTS)
@@ -362,8 +390,10 @@ def fuzz(
     seed: int | None = None,
     max_steps: int = 400,
     progress: Callable[[Tally], None] | None = None,
+    stall_seconds: float | None = None,
 ) -> Tally:
-    """Run random configurations until `steps` model steps have been checked."""
+    """Run random configurations until `steps` model steps have been checked (a step
+    longer than `stall_seconds` counts as a failure)."""
     tally = Tally()
 
     @settings(settings.get_profile(profile))
@@ -371,7 +401,7 @@ def fuzz(
     def one(config: Config) -> None:
         if tally.steps >= steps:
             raise _Done
-        run_config(config, tally)
+        run_config(config, tally, stall_seconds)
         if progress is not None:
             progress(tally)
 
@@ -394,6 +424,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, help="Hypothesis seed (default: random)")
     p.add_argument("--max-steps", type=int, default=400, help="most steps per configuration")
     p.add_argument("--json", help="also write the tally to this file")
+    p.add_argument(
+        "--stall-seconds",
+        type=float,
+        default=300.0,
+        help="a step running longer is a failure (0: no limit)",
+    )
     args = p.parse_args(argv)
     if args.steps < 1 or args.max_steps < 1:
         p.error("--steps and --max-steps must be at least 1")
@@ -417,7 +453,13 @@ def main(argv: list[str] | None = None) -> int:
             )
 
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop early, still report
-    tally = fuzz(args.steps, seed=args.seed, max_steps=args.max_steps, progress=progress)
+    tally = fuzz(
+        args.steps,
+        seed=args.seed,
+        max_steps=args.max_steps,
+        progress=progress,
+        stall_seconds=args.stall_seconds,
+    )
     save(tally)
     print(_report(tally.as_dict(time.perf_counter() - start)))
     return 1 if tally.failed_runs else 0

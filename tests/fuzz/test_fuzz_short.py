@@ -35,6 +35,23 @@ def test_the_fuzzer_catches_a_broken_invariant_and_gives_a_reproducer(monkeypatc
     )
 
 
+def test_a_step_that_never_ends_is_a_stall_failure_with_a_reproducer(monkeypatch):
+    from abm import ExchangeModel
+
+    def endless(self):
+        while True:  # a loop that makes no progress, as a liquidation retry could
+            pass
+
+    monkeypatch.setattr(ExchangeModel, "step", endless)
+    tally = Tally()
+    config = Config("calm", {"traders.count": 30}, seed=4, steps=5)
+    run_config(config, tally, stall_seconds=0.2)
+    [(signature, failure)] = tally.failures.items()
+    assert signature == "stall: a step ran over # s"
+    assert (failure["step"], tally.steps, tally.failed_runs) == (1, 0, 1)
+    assert failure["reproducer"].startswith("abm run calm --seed 4 --steps 5 --check")
+
+
 LOW_MARGIN = {"exchange.initial_margin": 0.01, "exchange.maintenance_margin": 0.005}
 
 
