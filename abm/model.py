@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from .agents.accounts import Accounts
-from .agents.compat import step_of
+from .agents.compat import hold_strongly, step_of
 from .agents.initial_book import seed_book
 from .agents.liquidators import Liquidator
 from .agents.lps import LiquidityProvider, lp_columns
@@ -326,6 +326,7 @@ class ExchangeModel(mesa.Model):
         }
         settings = {**DEFAULTS, **self._resolve(preset), **given}
         super().__init__(rng=_seed(settings.pop("rng", None)))
+        hold_strongly(self)
         self.settings = settings
         self._build(settings)
 
@@ -551,6 +552,10 @@ class ExchangeModel(mesa.Model):
         for k, slot in enumerate(slots):
             self.exchange_of(slot).fund_wallet(slot, float(drawn["wealth"][k]))
             self.traders_by_slot[slot] = Trader(self, slot)
+
+    def register_agent(self, agent: mesa.Agent) -> None:
+        hold_strongly(self, type(agent))
+        super().register_agent(agent)
 
     def exchange_of(self, slot: int) -> Exchange:
         """The market a trader slot trades in (an account's home market)."""
