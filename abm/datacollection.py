@@ -4,7 +4,8 @@ Collecting every trader every step costs O(traders) per step, so agent-type data
 recorded only every `agent_period` steps (model columns stay per step). Agent types with
 a vectorised reporter (a function of the model returning agent ids and one array per
 column) are recorded from arrays instead of one Python call per agent and column, and
-kept as arrays (about 40 bytes per agent and sample instead of a tuple of Python objects);
+kept as arrays, each sample as its differences from the next (sample_log.py: about 14
+bytes per trader and sample instead of a tuple of Python objects);
 `get_agenttype_vars_dataframe` returns the same frame as Mesa's for them.
 """
 
@@ -17,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .agents.compat import step_of
+from .sample_log import IDS, SampleLog
 
 VectorReporter = Callable[[mesa.Model], tuple[np.ndarray, dict[str, np.ndarray]]]
 
@@ -32,9 +34,7 @@ class SampledDataCollector(mesa.DataCollector):
         super().__init__(*args, **kwargs)
         self.agent_period = agent_period
         self.vectorised = vectorised or {}
-        self._samples: dict[type, list[tuple[int, np.ndarray, dict[str, np.ndarray]]]] = {
-            t: [] for t in self.vectorised
-        }
+        self._samples: dict[type, SampleLog] = {t: SampleLog() for t in self.vectorised}
 
     def collect(self, model) -> None:
         """Model columns every step; agent-type data every `agent_period` steps, the
@@ -51,7 +51,7 @@ class SampledDataCollector(mesa.DataCollector):
         if sample:
             for agent_type, reporter in self.vectorised.items():
                 ids, columns = reporter(model)
-                self._samples[agent_type].append((step_of(model), ids, columns))
+                self._samples[agent_type].append(step_of(model), ids, columns)
 
     def get_agenttype_vars_dataframe(self, agent_type) -> pd.DataFrame:
         if agent_type not in self.vectorised:
@@ -62,8 +62,8 @@ class SampledDataCollector(mesa.DataCollector):
             return pd.DataFrame(
                 columns=names, index=pd.MultiIndex.from_arrays([[], []], names=["Step", "AgentID"])
             )
-        steps = np.concatenate([np.full(ids.size, step) for step, ids, _ in samples])
-        ids = np.concatenate([ids for _, ids, _ in samples])
-        data = {n: np.concatenate([cols[n] for _, _, cols in samples]) for n in names}
-        index = pd.MultiIndex.from_arrays([steps, ids], names=["Step", "AgentID"])
+        data = {n: samples.column(n) for n in names}
+        index = pd.MultiIndex.from_arrays(
+            [samples.steps(), samples.column(IDS)], names=["Step", "AgentID"]
+        )
         return pd.DataFrame(data, index=index)

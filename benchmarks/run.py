@@ -87,7 +87,7 @@ TARGETS = {
     "floor_ratio_100k": 3.0,
     "long_s": 15.0,
     "rss_100k_mb": 500.0,
-    "rss_1m_mb": 2048.0,
+    "rss_1m_mb": 1024.0,
     "sweep_speedup": 1.8,
     "frame_ms": 150.0,
 }

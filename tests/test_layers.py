@@ -13,6 +13,7 @@ LAYERS = {
     "model": 4,
     "params": 4,
     "datacollection": 4,
+    "sample_log": 4,
     "scenarios": 5,
     "batch": 5,
     "cli": 5,
