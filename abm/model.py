@@ -377,8 +377,10 @@ class ExchangeModel(mesa.Model):
             given = get("market")
             if not isinstance(given, MarketParams) and "step_hours" not in (given or {}):
                 changes["step_hours"] = None
-        if shock_size > 0:
-            changes["shocks"] = (*mp.shocks, FlashCrash(start=float(shock_hour), drop=shock_size))
+        extra = (FlashCrash(start=float(shock_hour), drop=shock_size),) if shock_size > 0 else ()
+        entries = get("markets") or []
+        if extra and not entries:
+            changes["shocks"] = (*mp.shocks, *extra)
         self.trader_params = _params(TraderParams, get("traders"), "traders")
         if get("leverage_appetite") is not None:
             self.trader_params = dataclasses.replace(
@@ -396,7 +398,6 @@ class ExchangeModel(mesa.Model):
         )
         market_rng, self.trader_rng, governance_rng = self.rng.spawn(3)
         op = _params(OracleParams, get("oracle"), "oracle")
-        entries = get("markets") or []
         scope = get("fund_scope") or "shared"
         if scope not in FUND_SCOPES:
             raise ValueError(f"fund_scope must be one of {list(FUND_SCOPES)}, got {scope!r}")
@@ -405,7 +406,7 @@ class ExchangeModel(mesa.Model):
         """Which market each trader slot trades in (an index into `exchanges`)."""
         if entries:
             self.markets = Markets(
-                setups_from(entries, xp, mp, op),
+                setups_from(entries, xp, mp, op, shocks=extra),
                 fund_scope=scope,
                 factor=_factor_params(get("factor")),
                 capacity=n_traders,

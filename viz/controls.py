@@ -14,6 +14,7 @@ from mesa.visualization import Slider
 
 from abm.exchange.market import FlashCrash
 
+from .info import scripted_shocks
 from .runner import SPEEDS
 
 SEED_MAX = 2**32 - 1
@@ -78,9 +79,11 @@ def elapsed(model) -> str:
 
 def crash_steps(model) -> list[int]:
     """The steps at which this run's scripted flash crashes start (shocks are timed in hours)."""
-    hours = float(model.exchange.market.params.step_hours)
-    shocks = model.exchange.market.params.shocks
-    return sorted(round(s.start / hours) for s in shocks if isinstance(s, FlashCrash))
+    hours = float(model.exchange.clock.step_hours)
+    starts = {
+        round(s.start / hours) for _, s in scripted_shocks(model) if isinstance(s, FlashCrash)
+    }
+    return sorted(starts)
 
 
 def initial_values(params: dict[str, Any]) -> dict[str, Any]:

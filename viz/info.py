@@ -25,17 +25,32 @@ def info_sections(info: Mapping[str, str] | None) -> list[tuple[str, str]]:
     ]
 
 
+def scripted_shocks(model) -> list[tuple[str, object]]:
+    """Every scripted shock of the venue with what it moves: the common factor's (each
+    market moves by its beta), then each market's own ("" where there is one market)."""
+    shocks: list[tuple[str, object]] = []
+    if model.markets is not None:
+        shocks += [("the common factor", s) for s in model.markets.factor.params.shocks]
+    for ex in model.exchanges:
+        name = ex.name if model.markets is not None else ""
+        shocks += [(name, s) for s in ex.market.params.shocks]
+    return shocks
+
+
 def shocks_summary(model) -> str:
     """The scripted shocks of this run, in words."""
+    hours = float(model.exchange.clock.step_hours)
     parts = []
-    for shock in model.exchange.market.params.shocks:
+    for moved, shock in scripted_shocks(model):
+        of = f" of {moved}" if moved else ""
+        at = round(shock.start / hours)
         if isinstance(shock, FlashCrash):
-            parts.append(f"a {pct(shock.drop, 0)} flash crash at step {shock.start}")
+            parts.append(f"a {pct(shock.drop, 0)} flash crash{of} at step {at}")
         elif isinstance(shock, Trend):
             way = "fall" if shock.change < 0 else "rise"
-            parts.append(f"a {pct(abs(shock.change), 0)} {way} from step {shock.start}")
+            parts.append(f"a {pct(abs(shock.change), 0)} {way}{of} from step {at}")
         else:
-            parts.append(type(shock).__name__)
+            parts.append(type(shock).__name__ + of)
     return " and ".join(parts) or "no scripted crash"
 
 

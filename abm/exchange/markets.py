@@ -29,7 +29,7 @@ from .exchange import Exchange, Stats
 from .factor import CommonFactor, FactorParams, Loading
 from .fund import FundHealth, InsuranceFund, health_of
 from .ledger import Ledger
-from .market import FlashCrash, MarketParams, Trend, load_price_csv
+from .market import FlashCrash, MarketParams, Shock, Trend, load_price_csv
 from .oracle import OracleParams
 from .params import ExchangeParams, check_range
 from .venue_changes import injection_split, venue_change
@@ -393,15 +393,22 @@ def _flag(name: str, value) -> bool:
     return bool(value)
 
 
+def _with_shocks(market: MarketParams, shocks: tuple[Shock, ...]) -> MarketParams:
+    return replace(market, shocks=(*market.shocks, *shocks)) if shocks else market
+
+
 def setups_from(
     entries: Sequence[dict],
     exchange: ExchangeParams,
     market: MarketParams,
     oracle: OracleParams,
+    shocks: tuple[Shock, ...] = (),
 ) -> list[MarketSetup]:
     """Markets from `[[markets]]` entries, each starting from the venue's own `exchange`,
     `market` and `oracle` settings; a `tier` sets the margins and the default fund cap.
-    Errors name the entry and its field, e.g. ``markets[1].beta``."""
+    `shocks` are added to every market's own (the model's extra flash crash hits every
+    market, whatever shocks an entry sets). Errors name the entry and its field, e.g.
+    ``markets[1].beta``."""
     setups = []
     for i, entry in enumerate(entries):
         where = f"markets[{i}]"
@@ -431,7 +438,7 @@ def setups_from(
             setup = MarketSetup(
                 str(entry["name"]),
                 params,
-                _replaced(market, entry.get("market", {}), f"{where}.market"),
+                _with_shocks(_replaced(market, entry.get("market", {}), f"{where}.market"), shocks),
                 _replaced(oracle, entry.get("oracle", {}), f"{where}.oracle"),
                 beta=float(entry.get("beta", 0.0)),
                 fund_weight=float(entry.get("fund_weight", 1.0)),

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from abm import ExchangeModel
+from abm.exchange.market import FlashCrash
 from abm.batch import run
 from abm.scenarios import ScenarioError, load_scenario
 
@@ -55,6 +56,24 @@ def test_the_crash_on_the_factor_drags_the_alts_by_their_beta(crash):
     assert fall["BTC"] < -0.08
     assert fall["BTC"] > fall["ETH"] > fall["SOL"] > fall["DOGE"]
     assert crash.metrics["bad_debt"] > 0
+
+
+def test_the_extra_flash_crash_hits_every_market_its_own_shocks_or_not():
+    """venue_hyperliquid scripts a crash in each market (ETH's and DOGE's their own); the
+    extra crash is added to each, and every price falls by it (the same random paths)."""
+    prices = {}
+    for size in (0.0, 0.3):
+        m = ExchangeModel(
+            preset="venue_hyperliquid", rng=1, n_traders=60, shock_size=size, shock_hour=50
+        )
+        shocks = [ex.market.params.shocks for ex in m.exchanges]
+        assert [len(s) for s in shocks] == [2 if size else 1] * 3
+        if size:
+            assert {s[-1] for s in shocks} == {FlashCrash(start=50.0, drop=0.3)}
+        for _ in range(56):  # the crash reaches its bottom in 6 hours
+            m.step()
+        prices[size] = np.array([ex.market.price for ex in m.exchanges])
+    np.testing.assert_allclose(prices[0.3] / prices[0.0], 0.7, rtol=0.03)
 
 
 def test_events_name_their_market(crash):

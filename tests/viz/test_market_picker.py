@@ -13,7 +13,7 @@ import solara
 from mesa.visualization.utils import force_update
 
 from abm.model import ExchangeModel
-from viz import charts, data, markets, presets
+from viz import charts, controls, data, info, markets, presets
 from viz.charts import CHARTS, Charts
 from viz.markets import ALL, MarketSeries
 
@@ -240,3 +240,13 @@ def test_a_single_market_page_has_no_picker_and_its_usual_titles(fresh_model):
         "Traders' leverage now",
     ]
     assert len(CHARTS) == 6
+
+
+def test_the_run_summary_and_crash_steps_cover_every_market_and_the_factor():
+    m = presets.build("multi_market_crash", n_traders=50, shock_size=0.2, shock_hour=120)
+    summary = info.shocks_summary(m)
+    assert summary.startswith("a 14 % flash crash of the common factor at step 300 and ")
+    for name in ("BTC", "ETH", "SOL", "DOGE"):
+        assert f"a 20 % flash crash of {name} at step 120" in summary
+    assert "a 30 % flash crash of DOGE at step 301" in summary
+    assert controls.crash_steps(m) == [120, 300, 301]
