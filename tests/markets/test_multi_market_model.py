@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from abm import ExchangeModel
-from abm.exchange.market import FlashCrash
 from abm.batch import run
+from abm.exchange.market import FlashCrash
 from abm.scenarios import ScenarioError, load_scenario
 
 STAGES = ("fund_covered", "lp_loss", "adl_covered", "socialized_loss", "unresolved_bad_debt")
