@@ -46,7 +46,8 @@ import bisect
 
 import numpy as np
 
-from abm.agents.traders import MEAN_REVERSION, MOMENTUM, Trader
+from abm.agents.compat import step_of
+from abm.agents.traders import BASIS, MEAN_REVERSION, MOMENTUM, Trader, _bled, fund_appetite
 from abm.exchange import risk
 from abm.exchange.exchange import LiquidationQueue
 from abm.model import ExchangeModel
@@ -99,7 +100,7 @@ class NaiveExchangeModel(ExchangeModel):
 
     def _turn_function(self):
         """One trader's turn: act (or register) if due, then check its own margin."""
-        wake, now = self._wake, self.steps
+        wake, now = self._wake, step_of(self)
         by_slot, registered = self.traders_by_slot, self._registered
         check = self._margin_check_function()
         own_turn = self.acting == "own_turn"
@@ -185,11 +186,12 @@ class NaiveExchangeModel(ExchangeModel):
 def decide_alone(model: ExchangeModel, trader: Trader) -> None:
     """One trader's decision by the rules of `abm.agents.traders.act`, in scalar Python.
 
-    The same rules with the same parameters; each draw is taken for this trader alone, so
-    the random streams differ from the batch decision's.
+    The same rules with the same parameters (durations and rates in hours, converted by
+    the market's clock); each draw is taken for this trader alone, so the random streams
+    differ from the batch decision's.
     """
     ex, tp, st = model.exchange, model.trader_params, model.trader_state
-    book, rng, now, slot = ex.book, model.trader_rng, model.steps, trader.slot
+    book, rng, now, slot, clock = ex.book, model.trader_rng, step_of(model), trader.slot, ex.clock
     losses = int(book.adl_hits[slot] + book.socialized_hits[slot])
     hit = losses > st.seen_losses[slot]
     st.seen_losses[slot] = losses
@@ -200,41 +202,45 @@ def decide_alone(model: ExchangeModel, trader: Trader) -> None:
     style = int(st.style[slot])
     signal = 0.0
     if style == MOMENTUM:
-        signal = ex.market.log_return(tp.momentum_lookback)
+        signal = ex.market.log_return(clock.steps(tp.momentum_lookback))
     elif style == MEAN_REVERSION:
-        signal = -ex.market.deviation_from_mean(tp.reversion_window)
+        signal = -ex.market.deviation_from_mean(clock.steps(tp.reversion_window, minimum=2))
+    elif style == BASIS:
+        signal = -ex.funding_rate
     direction = (signal > 0) - (signal < 0)
     held_side = (size > 0) - (size < 0)
 
     holding = size != 0 and not leave
     flipped = direction != 0 and direction != held_side
-    close = holding and (now - st.opened_at[slot] >= st.hold_for[slot] or flipped)
+    exit_at = int(st.opened_at[slot] + st.hold_for[slot])
+    close = holding and (now >= exit_at or flipped)
+    if holding and not close and ex.funding_rate != 0:
+        close = bool(_bled(ex, tp, np.array([exit_at]), np.array([slot]), np.array([size]), now)[0])
     adjust = holding and not close and rng.random() < tp.adjust
     winning = size * (ex.mark - float(book.entry[slot])) >= 0
     add = adjust and winning and wallet >= tp.min_wallet
     halve = adjust and not winning
     flat = size == 0 and not leave
     broke = flat and wallet < tp.min_wallet
-    opening = flat and not broke
+    opening = flat and not broke and not (style == BASIS and direction == 0)
 
     if close:
         ex.close(slot)
     elif halve:
         ex.close(slot, 0.5)
     if add or opening:
-        confidence = min(model.fund_confidence, 2.0)
-        appetite = tp.appetite * (1.0 + tp.appetite_sensitivity * (confidence - 1.0))
+        appetite = tp.appetite * fund_appetite(model.fund_confidence, tp.appetite_sensitivity)
         leverage = min(float(st.base_leverage[slot]) * appetite, ex.params.max_leverage)
         side = held_side if holding else direction or (1 if rng.random() < 0.5 else -1)
         accepted = ex.open(slot, side, wallet * float(st.stake[slot]), leverage)
         if accepted and opening:
             st.opened_at[slot] = now
-            st.hold_for[slot] = rng.geometric(1.0 / tp.holding_mean)
+            st.hold_for[slot] = rng.geometric(min(1.0, clock.step_hours / tp.holding_mean))
 
     if leave or broke:
         model.trader_leaves(trader, reason="loss" if leave else "broke")
         return
-    wait = int(rng.geometric(tp.activity))
+    wait = int(rng.geometric(clock.chance(tp.activity)))
     if book.size[slot] != 0:
         exit_in = int(st.opened_at[slot] + st.hold_for[slot] - now)
         wait = max(1, min(wait, exit_in))
