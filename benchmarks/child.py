@@ -235,14 +235,19 @@ def sanity_mode(a: argparse.Namespace) -> dict[str, Any]:
 
 
 def long_mode(a: argparse.Namespace) -> dict[str, Any]:
-    """Build plus `steps` steps with data collection on, as a user would run it."""
+    """Build plus `steps` steps with data collection on, as a user would run it; with
+    `--markets 4`, the same traders and money over benchmarks.markets' four markets."""
     from abm.model import ExchangeModel
     from benchmarks.market import default_market_kwargs
+    from benchmarks.markets import FOUR
 
+    if a.markets not in (1, len(FOUR)):
+        raise SystemExit(f"--markets must be 1 or {len(FOUR)}, got {a.markets}")
+    extra = {"markets": FOUR} if a.markets > 1 else {}
     splits = []
     with Clock() as total:
         t = time.perf_counter()
-        model = ExchangeModel(**default_market_kwargs(a.n))
+        model = ExchangeModel(**default_market_kwargs(a.n, **extra))
         build = time.perf_counter() - t
         t = time.perf_counter()
         for k in range(1, a.steps + 1):
@@ -254,6 +259,7 @@ def long_mode(a: argparse.Namespace) -> dict[str, Any]:
     rows = len(model.datacollector.model_vars[next(iter(model.datacollector.model_vars))])
     return {
         "traders": a.n,
+        "markets": a.markets,
         "steps": a.steps,
         "build_s": build,
         "total_s": total.wall,
@@ -380,6 +386,7 @@ def main(argv: list[str] | None = None) -> None:
     p = sub.add_parser("long")
     p.add_argument("n", type=int)
     p.add_argument("--steps", type=int, default=10_000)
+    p.add_argument("--markets", type=int, default=1, help="1, or 4: benchmarks.markets.FOUR")
     p.set_defaults(fn=long_mode)
     p = sub.add_parser("rss")
     p.add_argument("n", type=int)

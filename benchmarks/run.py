@@ -15,7 +15,8 @@ What is measured, each in a fresh child process (`benchmarks.child`):
 * the same model after that with nobody acting (no wake-ups, no arrivals): what the
   per-position mechanics of a step cost without any trader decisions;
 * peak RSS (build + 100 steps) at every size, and at 1,000,000 traders (full mode);
-* 10,000 traders × 10,000 steps with data collection (full mode; extrapolated in quick);
+* 10,000 traders × 10,000 steps with data collection (full mode; extrapolated in quick),
+  in one market and over four (`benchmarks.markets.FOUR`), as a ratio;
 * sweep throughput with 1 and 2 worker processes (`abm.batch.run_sweep`);
 * the app's time per rendered frame (`viz.app.Page` rendered with `solara.render`).
 
@@ -60,6 +61,7 @@ PLANS: dict[str, dict[str, Any]] = {
         "sanity": {"traders": 1_000, "steps": 300},
         "warmup": 100,
         "long": None,
+        "long_markets": None,
         "rss_1m": None,
         "sweep": {"runs": 12, "steps": 300, "rounds": 1},
         "app": {"frames": 30},
@@ -73,11 +75,15 @@ PLANS: dict[str, dict[str, Any]] = {
         "sanity": {"traders": 10_000, "steps": 300},
         "warmup": 100,
         "long": LONG,
+        "long_markets": LONG,
         "rss_1m": {"traders": 1_000_000, "steps": 100},
         "sweep": {"runs": 24, "steps": 500, "rounds": 2},
         "app": {"frames": 200},
     },
 }
+
+STAGES = ("long", "long_markets", "rss_1m", "sweep", "app")
+"""The stages after the per-size ones, in the order they run."""
 
 BUSY = 0.3
 """Cores used by other processes above which a stage counts as disturbed."""
@@ -86,6 +92,7 @@ TARGETS = {
     "naive_ratio_10k": 30.0,
     "floor_ratio_100k": 3.0,
     "long_s": 15.0,
+    "markets_ratio": 4.0,
     "rss_100k_mb": 500.0,
     "rss_1m_mb": 1024.0,
     "sweep_speedup": 1.8,
@@ -342,6 +349,15 @@ def targets(results: dict[str, Any], rows: dict[int, dict[str, Any]]) -> list[di
         (f"{v:.1f} s" + ("" if lf["how"] == "measured" else " (extrapolated)")) if v else "-",
         v is not None and v < TARGETS["long_s"],
     )
+    one, four = results.get("long") or {}, results.get("long_markets") or {}
+    v = four["total_s"] / one["total_s"] if "total_s" in one and "total_s" in four else None
+    add(
+        "10k traders × 4 markets × 10k steps ÷ one market, data collection on",
+        f"< {TARGETS['markets_ratio']:.0f}×",
+        v,
+        f"{v:.2f}× ({four['total_s']:.1f} s against {one['total_s']:.1f} s)" if v else "-",
+        v is not None and v < TARGETS["markets_ratio"],
+    )
     v = r100.get("peak_rss_mb")
     add(
         "100k traders: peak RSS (build + 100 steps)",
@@ -504,7 +520,7 @@ def other_figures(results: dict[str, Any]) -> list[tuple[str, str]]:
             )
         )
     stages = {f"{k} traders": v for k, v in results["size"].items()}
-    stages.update({k: results.get(k) for k in ("long", "rss_1m", "sweep", "app")})
+    stages.update({k: results.get(k) for k in ("long", "long_markets", "rss_1m", "sweep", "app")})
     shared = [
         f"{k} {v['other_cpu_load_during']:.1f}"
         for k, v in stages.items()
@@ -523,6 +539,14 @@ def other_figures(results: dict[str, Any]) -> list[tuple[str, str]]:
     lf = results.get("long_figure")
     if lf:
         out.append(("10k × 10k steps", f"{lf['total_s']:.1f} s ({lf['how']})"))
+    four = results.get("long_markets")
+    if four and "error" not in four:
+        out.append(
+            (
+                "10k × 4 markets × 10k steps",
+                f"{four['total_s']:.1f} s (build {four['build_s']:.1f} s, measured)",
+            )
+        )
     rm = results.get("rss_1m")
     if rm and "error" not in rm:
         out.append(
@@ -550,7 +574,8 @@ def other_figures(results: dict[str, Any]) -> list[tuple[str, str]]:
                 f"app frame (preset {app['preset']!r}, {app['traders']} traders)",
                 f"median {app['frame_ms_median']:.0f} ms, p90 {app['frame_ms_p90']:.0f} ms, max "
                 f"{app['frame_ms_max']:.0f} ms over {app['frames']} frames; model steps "
-                f"{app['steps_ms_per_frame']:.1f} ms per frame ({app['steps_per_frame']} steps)",
+                f"{app['steps_ms_median']:.1f} ms per frame, median ({app['steps_per_frame']} "
+                "steps)",
             )
         )
     return out
@@ -664,6 +689,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         results["long"] = stage(
             f"{n:,} traders × {steps:,} steps", ["long", str(n), "--steps", str(steps)], 3600
         )
+    if plan["long_markets"] and "long" not in a.skip:
+        n, steps = plan["long_markets"]
+        args = ["long", str(n), "--steps", str(steps), "--markets", "4"]
+        results["long_markets"] = stage(f"{n:,} traders × 4 markets × {steps:,} steps", args, 3600)
     if plan["rss_1m"] and "rss" not in a.skip:
         p = plan["rss_1m"]
         results["rss_1m"] = stage(
@@ -738,7 +767,7 @@ def notes(results: dict[str, Any], plan: dict[str, Any]) -> list[str]:
         out.append(f"app: not measured ({app.get('skipped') or app.get('error')}).")
     stages = [
         *results["size"].values(),
-        *(results.get(k) for k in ("long", "rss_1m", "sweep", "app")),
+        *(results.get(k) for k in STAGES),
     ]
     loads = [
         max(r.get("other_cpu_load_before") or 0.0, r.get("other_cpu_load_during") or 0.0)

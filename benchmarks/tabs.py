@@ -79,6 +79,7 @@ def frame_costs(frames: int, preset: str | None = None) -> dict:
     q = sorted(wall)
     return {
         "preset": name,
+        "traders": model.n_traders,
         "what": "solara.render(viz.app.Page()); per frame: the steps, the last by Step",
         "first_render_s": first_render,
         "frames": frames,
