@@ -33,15 +33,14 @@ Stored = np.ndarray | _Changes
 
 def _bits(a: np.ndarray) -> np.ndarray:
     """The array's bytes as unsigned integers of the same width, for an exact comparison."""
-    return a.view(f"u{a.itemsize}") if a.dtype.kind in "biuf" else a
+    return a.view(f"u{a.itemsize}")
 
 
-def _against(old: Stored, new: np.ndarray) -> Stored:
-    """`old` stored as its changes from `new`, where they are comparable element by
-    element (same length and dtype, numeric); else `old` whole."""
-    if isinstance(old, _Changes) or old.shape != new.shape or old.dtype != new.dtype:
-        return old
-    if old.dtype.kind not in "biuf":
+def _against(old: np.ndarray, new: np.ndarray) -> Stored:
+    """`old` (the newest sample's column until `new` came) stored as its changes from
+    `new` where they compare element by element (same length and numeric dtype); else
+    `old` whole."""
+    if old.shape != new.shape or old.dtype != new.dtype or old.dtype.kind not in "biuf":
         return old
     changed = _bits(old) != _bits(new)
     if not changed.any():

@@ -47,7 +47,14 @@ import bisect
 import numpy as np
 
 from abm.agents.compat import step_of
-from abm.agents.traders import BASIS, MEAN_REVERSION, MOMENTUM, Trader, _bled, fund_appetite
+from abm.agents.traders import (
+    BASIS,
+    MEAN_REVERSION,
+    MOMENTUM,
+    Trader,
+    fund_appetite,
+    funding_bleeds,
+)
 from abm.exchange import risk
 from abm.exchange.exchange import LiquidationQueue
 from abm.model import ExchangeModel
@@ -215,7 +222,9 @@ def decide_alone(model: ExchangeModel, trader: Trader) -> None:
     exit_at = int(st.opened_at[slot] + st.hold_for[slot])
     close = holding and (now >= exit_at or flipped)
     if holding and not close and ex.funding_rate != 0:
-        close = bool(_bled(ex, tp, np.array([exit_at]), np.array([slot]), np.array([size]), now)[0])
+        close = bool(
+            funding_bleeds(ex, tp, np.array([exit_at]), np.array([slot]), np.array([size]), now)[0]
+        )
     adjust = holding and not close and rng.random() < tp.adjust
     winning = size * (ex.mark - float(book.entry[slot])) >= 0
     add = adjust and winning and wallet >= tp.min_wallet

@@ -520,7 +520,7 @@ def other_figures(results: dict[str, Any]) -> list[tuple[str, str]]:
             )
         )
     stages = {f"{k} traders": v for k, v in results["size"].items()}
-    stages.update({k: results.get(k) for k in ("long", "long_markets", "rss_1m", "sweep", "app")})
+    stages.update({k: results.get(k) for k in STAGES})
     shared = [
         f"{k} {v['other_cpu_load_during']:.1f}"
         for k, v in stages.items()

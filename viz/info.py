@@ -25,25 +25,25 @@ def info_sections(info: Mapping[str, str] | None) -> list[tuple[str, str]]:
     ]
 
 
-def scripted_shocks(model) -> list[tuple[str, object]]:
-    """Every scripted shock of the venue with what it moves: the common factor's (each
-    market moves by its beta), then each market's own ("" where there is one market)."""
-    shocks: list[tuple[str, object]] = []
+def scripted_shocks(model) -> list[tuple[str, int, object]]:
+    """Every scripted shock of the venue as (what it moves, the step it starts at, the
+    shock): the common factor's (each market moves by its beta), then each market's own
+    ("" where there is one market). Shocks are timed in hours."""
+    hours = float(model.exchange.clock.step_hours)
+    moved: list[tuple[str, object]] = []
     if model.markets is not None:
-        shocks += [("the common factor", s) for s in model.markets.factor.params.shocks]
+        moved += [("the common factor", s) for s in model.markets.factor.params.shocks]
     for ex in model.exchanges:
         name = ex.name if model.markets is not None else ""
-        shocks += [(name, s) for s in ex.market.params.shocks]
-    return shocks
+        moved += [(name, s) for s in ex.market.params.shocks]
+    return [(name, round(s.start / hours), s) for name, s in moved]
 
 
 def shocks_summary(model) -> str:
     """The scripted shocks of this run, in words."""
-    hours = float(model.exchange.clock.step_hours)
     parts = []
-    for moved, shock in scripted_shocks(model):
+    for moved, at, shock in scripted_shocks(model):
         of = f" of {moved}" if moved else ""
-        at = round(shock.start / hours)
         if isinstance(shock, FlashCrash):
             parts.append(f"a {pct(shock.drop, 0)} flash crash{of} at step {at}")
         elif isinstance(shock, Trend):

@@ -163,7 +163,7 @@ def trader_columns(model) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     }
 
 
-def _bled(ex, tp, exit_at: np.ndarray, slots: np.ndarray, size: np.ndarray, now: int):
+def funding_bleeds(ex, tp, exit_at: np.ndarray, slots: np.ndarray, size: np.ndarray, now: int):
     """Holders whose funding until their planned exit, at the last rate, would cost more
     than `funding_tolerance` of their position's equity."""
     hours_left = np.maximum(exit_at - now, 1) * ex.clock.step_hours
@@ -234,7 +234,9 @@ def act(model, slots: np.ndarray, ex=None, *, schedule: bool = True) -> None:
     flipped = (direction != 0) & (direction != np.sign(size))
     close = holding & ((now - opened_at[slots] >= hold_for[slots]) | flipped)
     if rate != 0:
-        close |= holding & _bled(ex, tp, opened_at[slots] + hold_for[slots], slots, size, now)
+        close |= holding & funding_bleeds(
+            ex, tp, opened_at[slots] + hold_for[slots], slots, size, now
+        )
     adjust = holding & ~close & (rng.random(n) < tp.adjust)
     winning = size * (ex.mark - book.entry[slots]) >= 0
     add = adjust & winning & (wallet >= tp.min_wallet)
